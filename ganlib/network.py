@@ -1,0 +1,148 @@
+"""``Sequential``: a stack of layers with one contiguous parameter buffer.
+
+All parameters of a network live in one flat array ``flat_params`` and all
+gradients in ``flat_grads``; each layer's ``params["W"]`` etc. are *views* into
+them. The layers read and write their own arrays as usual, while an optimizer
+updates the whole network with a few vectorised operations over one buffer
+instead of a Python loop over dozens of small arrays (see :mod:`ganlib.optim`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layers import Layer
+
+__all__ = ["Sequential"]
+
+
+class Sequential:
+    """Layers applied in order: ``out = layers[-1](...layers[0](x))``.
+
+    Example::
+
+        D = Sequential(Dense(784, 256, rng=0), LeakyReLU(0.2), Dense(256, 1, rng=1))
+        logits = D.forward(x)            # x: (N, 784) -> logits: (N, 1)
+        dx = D.backward(dlogits)         # fills D.flat_grads, returns dL/dx: (N, 784)
+
+    ``dtype`` (default: the layers' own, float32) sets the buffers' precision;
+    use ``np.float64`` for gradient checks.
+    """
+
+    def __init__(self, *layers: Layer, dtype=None):
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        for layer in layers:
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Sequential takes Layer objects, got {type(layer).__name__}")
+        if len({id(layer) for layer in layers}) != len(layers):
+            # A layer caches only its latest forward pass, so a second use would overwrite the
+            # cache the first use's backward needs: gradients would be silently wrong.
+            raise ValueError(
+                "Sequential got the same layer object more than once; create a new instance for "
+                "each position (e.g. LeakyReLU(0.2) twice), since a layer caches only its latest forward"
+            )
+        self.layers = list(layers)
+        self._names = [f"{i}.{key}" for i, layer in enumerate(self.layers) for key in layer.params]
+        first = next((l.params[k] for l in self.layers for k in l.params), None)
+        self.dtype = np.dtype(dtype if dtype is not None else (first.dtype if first is not None else np.float32))
+        self._bind_flat_buffers()
+
+    def _bind_flat_buffers(self) -> None:
+        """Copy every parameter into one buffer and make the layers' arrays views of it."""
+        sizes = [l.params[k].size for l in self.layers for k in l.params]
+        self.flat_params = np.zeros(sum(sizes), dtype=self.dtype)
+        self.flat_grads = np.zeros_like(self.flat_params)
+        offset = 0
+        for layer in self.layers:
+            for key, value in list(layer.params.items()):
+                view = slice(offset, offset + value.size)
+                self.flat_params[view] = value.ravel()
+                layer.params[key] = self.flat_params[view].reshape(value.shape)
+                layer.grads[key] = self.flat_grads[view].reshape(value.shape)
+                offset += value.size
+
+    # -- the two passes -------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Shape (N, D_in) -> (N, D_out). Caches, in each layer, what backward needs."""
+        if isinstance(x, np.ndarray) and x.dtype != self.dtype:
+            x = x.astype(self.dtype)  # e.g. float64 data into a float32 network
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    __call__ = forward
+
+    def backward(self, dout: np.ndarray, *, need_dx: bool = True, need_param_grads: bool = True):
+        """Back-propagate ``dout = dL/d(out)``; return ``dL/dx`` (or None if ``need_dx`` is False).
+
+        Parameter gradients are written into ``flat_grads`` (overwritten, not
+        accumulated). ``need_param_grads=False`` computes only the gradient
+        with respect to the input: that is what the generator's step needs from
+        the discriminator, whose own parameters must not change then.
+        """
+        for i in range(len(self.layers) - 1, -1, -1):
+            dout = self.layers[i].backward(
+                dout, need_dx=need_dx or i > 0, need_param_grads=need_param_grads
+            )
+        return dout
+
+    # -- modes ------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Sequential":
+        """Training mode (dropout active). Returns self."""
+        for layer in self.layers:
+            layer.training = bool(mode)
+        return self
+
+    def eval(self) -> "Sequential":
+        """Evaluation mode (dropout is the identity). Returns self."""
+        return self.train(False)
+
+    # -- parameters ---------------------------------------------------------------------
+    def named_parameters(self):
+        """List of ``(name, array)`` pairs, names like ``"0.W"`` (layer index, key). Arrays are live views."""
+        return [(f"{i}.{k}", v) for i, layer in enumerate(self.layers) for k, v in layer.params.items()]
+
+    def parameters(self):
+        return [v for _, v in self.named_parameters()]
+
+    def gradients(self):
+        return [g for layer in self.layers for g in layer.grads.values()]
+
+    @property
+    def num_params(self) -> int:
+        return int(self.flat_params.size)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter, by name (safe to keep while training goes on)."""
+        return {name: value.copy() for name, value in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy parameters in, after checking that names and shapes match exactly."""
+        own = dict(self.named_parameters())
+        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise ValueError(
+                f"state dict does not fit {self!r}: missing {missing}, unexpected {unexpected}"
+            )
+        for name, target in own.items():
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(f"parameter {name}: expected shape {target.shape}, got {value.shape}")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"parameter {name} contains NaN or Inf")
+        for name, target in own.items():  # copy only after every check passed: all or nothing
+            target[...] = state[name]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(l) for l in self.layers)
+        return f"Sequential({inner})"
+
+    def summary(self) -> str:
+        """One line per layer with its parameter count, and the total."""
+        lines = []
+        for i, layer in enumerate(self.layers):
+            n = sum(v.size for v in layer.params.values())
+            lines.append(f"{i:>2}  {layer!r:<28} {n:>10,d}")
+        lines.append(f"    {'total':<28} {self.num_params:>10,d}")
+        return "\n".join(lines)

@@ -1,0 +1,139 @@
+r"""Optimizers that update a whole :class:`~ganlib.network.Sequential` in place.
+
+Each optimizer works on the network's two flat buffers, ``flat_params``
+(:math:`\theta`) and ``flat_grads`` (:math:`g`), so one step is a few
+vectorised operations over about a million numbers rather than a loop over
+layers. The operations use ``out=`` and a preallocated scratch buffer: the
+straightforward ``m = b1 * m + (1 - b1) * g`` allocates two temporary arrays
+of the full parameter size on every step, and at GAN-training speeds that
+allocation and the extra memory traffic cost as much as the matrix products.
+
+Optimizer state (step count, momentum, moments) lives beside the optimizer and
+is exposed by ``state_dict()`` / ``load_state_dict()`` for checkpoints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SGD", "Adam"]
+
+
+class Optimizer:
+    """Common plumbing: the buffers, the step counter and the state dict."""
+
+    _state_arrays: tuple[str, ...] = ()
+
+    def __init__(self, network):
+        try:
+            self.params, self.grads = network.flat_params, network.flat_grads
+        except AttributeError:
+            raise TypeError(
+                f"{type(self).__name__} expects a ganlib Sequential (with flat_params and flat_grads), "
+                f"got {type(network).__name__}"
+            ) from None
+        self.t = 0  # number of steps taken
+        self._scratch = np.empty_like(self.params)
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state = {"t": np.array(self.t, dtype=np.int64)}
+        state.update({name: getattr(self, name).copy() for name in self._state_arrays})
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        expected = {"t", *self._state_arrays}
+        if set(state) != expected:
+            raise ValueError(f"{type(self).__name__} state needs keys {sorted(expected)}, got {sorted(state)}")
+        for name in self._state_arrays:
+            if np.shape(state[name]) != self.params.shape:
+                raise ValueError(
+                    f"{type(self).__name__} state {name!r} has shape {np.shape(state[name])}, "
+                    f"the network has {self.params.shape} parameters"
+                )
+        self.t = int(state["t"])
+        for name in self._state_arrays:
+            getattr(self, name)[...] = state[name]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with momentum and the original post's learning-rate decay.
+
+    .. math::
+        \eta_t = \frac{\eta}{1 + \text{decay\_rate}\cdot t}, \qquad
+        v \leftarrow \mu v + g, \qquad
+        \theta \leftarrow \theta - \eta_t v,
+
+    where :math:`t` counts the steps already taken (0 on the first step). This
+    is PyTorch's momentum convention (``torch.optim.SGD``, dampening 0); with
+    ``momentum=0`` it is plain SGD.
+    """
+
+    _state_arrays = ("velocity",)
+
+    def __init__(self, network, lr: float = 0.01, momentum: float = 0.0, decay_rate: float = 0.0):
+        super().__init__(network)
+        if lr <= 0 or not 0 <= momentum < 1 or decay_rate < 0:
+            raise ValueError(f"need lr > 0, 0 <= momentum < 1, decay_rate >= 0; got {lr}, {momentum}, {decay_rate}")
+        self.lr, self.momentum, self.decay_rate = float(lr), float(momentum), float(decay_rate)
+        self.velocity = np.zeros_like(self.params)
+
+    @property
+    def current_lr(self) -> float:
+        return self.lr / (1.0 + self.decay_rate * self.t)
+
+    def step(self) -> None:
+        direction = self.grads
+        if self.momentum:
+            self.velocity *= self.momentum
+            self.velocity += self.grads
+            direction = self.velocity
+        np.multiply(direction, self.current_lr, out=self._scratch)
+        self.params -= self._scratch
+        self.t += 1
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), in PyTorch's formulation.
+
+    .. math::
+        m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2, \\
+        \theta &\leftarrow \theta - \frac{\eta}{1-\beta_1^t}\,
+                 \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}.
+
+    GANs usually take :math:`\beta_1 = 0.5` (Radford et al., 2016): a shorter
+    momentum memory copes better with an opponent that keeps moving.
+    """
+
+    _state_arrays = ("m", "v")
+
+    def __init__(self, network, lr: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(network)
+        if lr <= 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1 or eps <= 0:
+            raise ValueError(f"need lr > 0, 0 <= beta1, beta2 < 1, eps > 0; got {lr}, {beta1}, {beta2}, {eps}")
+        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+        self.m = np.zeros_like(self.params)
+        self.v = np.zeros_like(self.params)
+
+    def step(self) -> None:
+        self.t += 1
+        g, m, v, tmp = self.grads, self.m, self.v, self._scratch
+        # m = b1 * m + (1 - b1) * g, written as m += (1 - b1) * (g - m): one scratch, no temporaries.
+        np.subtract(g, m, out=tmp)
+        tmp *= 1 - self.beta1
+        m += tmp
+        # v = b2 * v + (1 - b2) * g^2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.beta2
+        v *= self.beta2
+        v += tmp
+        # denominator sqrt(v) / sqrt(1 - b2^t) + eps, then the step.
+        np.sqrt(v, out=tmp)
+        tmp *= 1.0 / np.sqrt(1.0 - self.beta2**self.t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr / (1.0 - self.beta1**self.t)
+        self.params -= tmp

@@ -1,0 +1,415 @@
+r"""Training a GAN: Goodfellow et al. (2014), Algorithm 1, on top of ganlib's layers.
+
+For each iteration:
+
+1. ``k`` times: sample a minibatch of noise :math:`z \sim p_z` and of data
+   :math:`x \sim p_{data}`; update the discriminator by descending
+   :math:`L_D = -\frac1m\sum[\log D(x) + \log(1 - D(G(z)))]`.
+2. Sample a *fresh* noise minibatch and update the generator by descending
+   :math:`L_G` (the non-saturating :math:`-\frac1m\sum\log D(G(z))` by default,
+   or the minimax :math:`\frac1m\sum\log(1 - D(G(z)))`).
+   The gradient flows back *through* the discriminator, whose parameters stay
+   untouched during this step.
+
+Usage::
+
+    from ganlib.gan import GAN, CONFIGS
+    from ganlib.data import load_mnist, to_tanh_range
+    X = to_tanh_range(load_mnist("train")[0])       # (50000, 784) float32 in [-1, 1]
+    gan = GAN(CONFIGS["default"])
+    history = gan.train(X, epochs=5)
+    images = gan.sample(16)                          # (16, 784) float32 in [-1, 1]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .layers import Dense, Dropout, LeakyReLU, Tanh, sigmoid
+from .losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
+from .network import Sequential
+from .optim import SGD, Adam
+
+__all__ = ["GANConfig", "CONFIGS", "GAN", "History", "TrainingDiverged", "build_generator", "build_discriminator"]
+
+IMAGE_DIM = 28 * 28
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything that defines a training run. Each default is commented with why."""
+
+    latent_dim: int = 100  # as in Goodfellow et al. (2014) and the original post
+    latent_dist: str = "gaussian"  # "gaussian" N(0, I) or "uniform" U(-1, 1)^d (the original post)
+    g_hidden: tuple = (256, 512)  # generator widths between z and the 784 tanh outputs
+    d_hidden: tuple = (512, 256)  # discriminator widths between the image and its single logit
+    leaky_slope: float = 0.2  # LeakyReLU slope in both networks (Radford et al., 2016)
+    d_dropout: float = 0.0  # dropout after each hidden layer of D (0 = none)
+    optimizer: str = "adam"  # "adam" or "sgd"
+    lr_g: float = 2e-4  # generator learning rate
+    lr_d: float = 2e-4  # discriminator learning rate
+    beta1: float = 0.5  # Adam's first-moment decay; 0.5 is steadier than 0.9 for GANs
+    beta2: float = 0.999
+    momentum: float = 0.0  # SGD only
+    decay_rate: float = 0.0  # SGD only: lr_t = lr / (1 + decay_rate * t), as in the original post
+    batch_size: int = 128  # examples per minibatch, m in Algorithm 1
+    k: int = 1  # discriminator steps per generator step (Algorithm 1; the paper used k = 1)
+    generator_loss: str = "non_saturating"  # or "minimax" (saturates early in training)
+    real_label: float = 1.0  # < 1 gives one-sided label smoothing for D's real targets
+    ema_decay: float = 0.0  # > 0 keeps an exponential moving average of G's weights for sampling
+    epochs: int = 30  # passes over the training set
+    seed: int = 0  # seeds every random number the run draws
+    init: object = "glorot"  # Dense weight initialisation (see ganlib.layers.Dense)
+    data_dim: int = IMAGE_DIM  # size of one example: 784 for MNIST, 1 for the 1-D toy problem
+    g_output: str = "tanh"  # "tanh" for data in [-1, 1] (images), "linear" for unbounded data
+
+    def __post_init__(self):
+        checks = [
+            (self.latent_dist in ("gaussian", "uniform"), "latent_dist must be 'gaussian' or 'uniform'"),
+            (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
+            (self.generator_loss in GENERATOR_LOSSES, f"generator_loss must be one of {GENERATOR_LOSSES}"),
+            (min(self.latent_dim, self.batch_size, self.k, self.data_dim) >= 1, "latent_dim, batch_size, k, data_dim must be >= 1"),
+            (self.g_output in ("tanh", "linear"), "g_output must be 'tanh' or 'linear'"),
+            (self.epochs >= 0, "epochs must be >= 0"),
+            (0.0 < self.real_label <= 1.0, "real_label must be in (0, 1]"),
+            (0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)"),
+            (0.0 <= self.d_dropout < 1.0, "d_dropout must be in [0, 1)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"invalid GANConfig: {message}")
+        object.__setattr__(self, "g_hidden", tuple(int(h) for h in self.g_hidden))
+        object.__setattr__(self, "d_hidden", tuple(int(h) for h in self.d_hidden))
+
+    def replace(self, **changes) -> "GANConfig":
+        """A copy with some fields changed; unknown names raise a clear error."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown GANConfig field(s) {sorted(unknown)}; valid: {[f.name for f in dataclasses.fields(self)]}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GANConfig":
+        return cls().replace(**d)
+
+
+CONFIGS = {
+    # What the training notebook and `python -m ganlib train` use (chosen by measurement; see README).
+    "default": GANConfig(),
+    # The fixed architecture of benchmarks/bench_train.py.
+    "reference": GANConfig(g_hidden=(256, 512), d_hidden=(512, 256), leaky_slope=0.2, batch_size=128),
+    # The original blog post: G 100-256-784 tanh, D 784-64-1 sigmoid, leaky slope 0.01,
+    # SGD lr 0.01 with decay 1e-4, k = 1, batch 100, uniform z, 100 epochs. It collapses.
+    "original_post": GANConfig(
+        latent_dist="uniform", g_hidden=(256,), d_hidden=(64,), leaky_slope=0.01,
+        optimizer="sgd", lr_g=0.01, lr_d=0.01, decay_rate=1e-4, batch_size=100, k=1, epochs=100,
+        generator_loss="minimax",
+    ),
+}
+
+
+def build_generator(config: GANConfig, rng) -> Sequential:
+    """z (N, latent_dim) -> x (N, data_dim): Dense + LeakyReLU blocks, then Dense + Tanh
+    (images in (-1, 1)), or a linear output layer when ``config.g_output == "linear"``."""
+    widths = [config.latent_dim, *config.g_hidden]
+    layers = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
+    layers.append(Dense(widths[-1], config.data_dim, rng=rng, init=config.init))
+    if config.g_output == "tanh":
+        layers.append(Tanh())
+    return Sequential(*layers)
+
+
+def build_discriminator(config: GANConfig, rng) -> Sequential:
+    """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability."""
+    widths = [config.data_dim, *config.d_hidden]
+    layers = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
+        if config.d_dropout:
+            layers.append(Dropout(config.d_dropout, rng=rng))  # shares the run's generator: one state to save
+    layers.append(Dense(widths[-1], 1, rng=rng, init=config.init))
+    return Sequential(*layers)
+
+
+@dataclass
+class History:
+    """Per-iteration records of a run (lists grow as training goes on).
+
+    ``loss_d``, ``loss_g``: the two losses; ``d_real``, ``d_fake``: mean D(x) and
+    D(G(z)) over the discriminator's last minibatch. ``snapshots``: G's output
+    for the fixed latent batch at ``snapshot_iterations``, as float16
+    (n_fixed, data_dim) each: half the memory, plenty for display.
+    """
+
+    loss_d: list = field(default_factory=list)
+    loss_g: list = field(default_factory=list)
+    d_real: list = field(default_factory=list)
+    d_fake: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list)
+    snapshot_iterations: list = field(default_factory=list)
+    interrupted: bool = False
+
+    def __len__(self) -> int:
+        return len(self.loss_d)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The records as arrays, e.g. for plotting or saving."""
+        return {
+            "loss_d": np.asarray(self.loss_d, dtype=np.float64),
+            "loss_g": np.asarray(self.loss_g, dtype=np.float64),
+            "d_real": np.asarray(self.d_real, dtype=np.float64),
+            "d_fake": np.asarray(self.d_fake, dtype=np.float64),
+            "snapshots": np.asarray(self.snapshots, dtype=np.float16),
+            "snapshot_iterations": np.asarray(self.snapshot_iterations, dtype=np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> "History":
+        h = cls()
+        for name in ("loss_d", "loss_g", "d_real", "d_fake", "snapshot_iterations"):
+            getattr(h, name).extend(np.asarray(arrays[name]).tolist())
+        h.snapshots.extend(np.asarray(arrays["snapshots"], dtype=np.float16))
+        return h
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or Inf. The weights are those before the offending step."""
+
+    def __init__(self, message: str, history: History):
+        super().__init__(message)
+        self.history = history
+
+
+class GAN:
+    """A generator G, a discriminator D, their optimizers and one random generator.
+
+    Every random draw of a run (initial weights, latent batches, minibatch
+    order, dropout masks) comes from ``self.rng``, seeded by ``config.seed``, so
+    a run is reproducible and can be resumed bit for bit from a checkpoint.
+    """
+
+    def __init__(self, config: GANConfig | None = None, *, n_fixed: int = 64, **overrides):
+        config = (config or CONFIGS["default"]).replace(**overrides) if overrides else (config or CONFIGS["default"])
+        self.config = config
+        self.rng = np.random.default_rng(config.seed)
+        self.G = build_generator(config, self.rng)
+        self.D = build_discriminator(config, self.rng)
+        self.opt_G, self.opt_D = self._make_optimizer(self.G, config.lr_g), self._make_optimizer(self.D, config.lr_d)
+        # The fixed latent batch comes from its own stream so that showing progress
+        # never changes the training run.
+        self.fixed_z = self._draw_latent(np.random.default_rng([config.seed, 1]), n_fixed)
+        self.G_ema = build_generator(config, np.random.default_rng(0)) if config.ema_decay else None
+        if self.G_ema is not None:
+            self.G_ema.flat_params[...] = self.G.flat_params
+        self.epoch = 0  # completed epochs
+        self.iteration = 0  # completed iterations (one G step each)
+        self.history = History()
+
+    # -- building blocks ----------------------------------------------------------------
+    def _make_optimizer(self, net, lr):
+        c = self.config
+        if c.optimizer == "adam":
+            return Adam(net, lr=lr, beta1=c.beta1, beta2=c.beta2)
+        return SGD(net, lr=lr, momentum=c.momentum, decay_rate=c.decay_rate)
+
+    def _draw_latent(self, rng, n: int) -> np.ndarray:
+        shape = (n, self.config.latent_dim)
+        if self.config.latent_dist == "gaussian":
+            return rng.standard_normal(shape, dtype=np.float32)
+        return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+
+    def sample_latent(self, n: int) -> np.ndarray:
+        """n latent vectors z ~ p_z, shape (n, latent_dim), float32, drawn from the run's generator."""
+        return self._draw_latent(self.rng, n)
+
+    @property
+    def sampler(self) -> Sequential:
+        """The generator used for samples: the EMA of G's weights if enabled, else G itself."""
+        return self.G_ema if self.G_ema is not None else self.G
+
+    def generate(self, z: np.ndarray) -> np.ndarray:
+        """Samples for given latents: z (N, latent_dim) -> (N, data_dim) float32 (images in [-1, 1])."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.config.latent_dim:
+            raise ValueError(f"z must have shape (N, {self.config.latent_dim}), got {z.shape}")
+        return self.sampler.forward(z)
+
+    def sample(self, n: int, rng=None) -> np.ndarray:
+        """n new samples (n, data_dim), e.g. images in [-1, 1]. Uses ``rng`` (default: a fresh one) so that
+        sampling does not disturb the training run's random stream."""
+        rng = np.random.default_rng(rng)
+        return np.concatenate([self.generate(self._draw_latent(rng, min(1000, n - i))) for i in range(0, n, 1000)])
+
+    # -- Algorithm 1 ---------------------------------------------------------------------
+    def discriminator_step(self, x_real: np.ndarray) -> tuple[float, float, float]:
+        """One update of D on a real minibatch (m, 784) and m fresh fakes.
+
+        Returns (loss_d, mean D(x), mean D(G(z))). The step is skipped (and
+        ``TrainingDiverged`` raised by ``train``) when the loss is not finite.
+        """
+        m = len(x_real)
+        x_fake = self.G.forward(self.sample_latent(m))
+        # Real and fake go through D as one batch of 2m rows: one larger matrix
+        # product is faster than two small ones, and the result is the same.
+        logits = self.D.forward(np.concatenate([x_real, x_fake]))
+        loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], self.config.real_label)
+        if np.isfinite(loss):
+            self.D.backward(np.concatenate([d_real, d_fake]), need_dx=False)  # no one needs dL/dx here
+            self.opt_D.step()
+        return loss, float(sigmoid(logits[:m]).mean()), float(sigmoid(logits[m:]).mean())
+
+    def generator_step(self, m: int) -> float:
+        """One update of G through a frozen D, on m fresh latents. Returns loss_g."""
+        x_fake = self.G.forward(self.sample_latent(m))
+        loss, dlogits = generator_loss(self.D.forward(x_fake), self.config.generator_loss)
+        if np.isfinite(loss):
+            # D passes the gradient on to G but computes no gradients for itself:
+            # its parameters, gradients and optimizer state stay exactly as they were.
+            dx_fake = self.D.backward(dlogits, need_param_grads=False)
+            self.G.backward(dx_fake, need_dx=False)
+            self.opt_G.step()
+            self._update_ema()
+        return loss
+
+    def _update_ema(self) -> None:
+        r""":math:`\bar\theta \leftarrow \bar\theta + (1 - \beta)(\theta - \bar\theta)`, in place."""
+        if self.G_ema is None:
+            return
+        delta = np.subtract(self.G.flat_params, self.G_ema.flat_params, out=self.opt_G._scratch)
+        delta *= 1.0 - self.config.ema_decay
+        self.G_ema.flat_params += delta
+
+    def train_iteration(self, batches) -> tuple[float, float, float, float]:
+        """k discriminator steps (one real minibatch each), then one generator step."""
+        for x_real in batches:
+            loss_d, d_real, d_fake = self.discriminator_step(x_real)
+            if not np.isfinite(loss_d):
+                break
+        loss_g = self.generator_step(len(batches[0])) if np.isfinite(loss_d) else float("nan")
+        if np.isfinite(loss_d) and np.isfinite(loss_g):
+            self.iteration += 1  # a diverged iteration changed nothing, so it does not count
+        return loss_d, loss_g, d_real, d_fake
+
+    def train(self, X: np.ndarray, epochs: int | None = None, *, progress: bool = True,
+              snapshot_every: int | None = None, callback=None, callback_every: int = 100) -> History:
+        """Train for ``epochs`` more epochs (default ``config.epochs``) on X (N, 784) float32 in [-1, 1].
+
+        ``snapshot_every``: iterations between snapshots of the fixed latent batch
+        (default: one per epoch). ``callback(gan)`` runs every ``callback_every``
+        iterations and at the end of each epoch (e.g. a live plot).
+        Ctrl-C (or a notebook interrupt) stops after the current iteration,
+        leaving the model consistent, and returns the history so far with
+        ``history.interrupted = True``. A non-finite loss raises
+        :class:`TrainingDiverged` before the offending update is applied.
+        """
+        X = self._check_data(X)
+        epochs = self.config.epochs if epochs is None else int(epochs)
+        m, k = self.config.batch_size, self.config.k
+        per_epoch = len(X) // (m * k)
+        if per_epoch == 0:
+            raise ValueError(f"need at least batch_size * k = {m * k} training examples, got {len(X)}")
+        snapshot_every = snapshot_every or per_epoch
+        if not self.history.snapshots:
+            self._snapshot()
+        bar = _progress_bar(epochs * per_epoch, progress)
+        self.history.interrupted = False
+        with _deferred_keyboard_interrupt() as interrupted:
+            for _ in range(epochs):
+                order = self.rng.permutation(len(X))
+                for i in range(per_epoch):
+                    idx = order[i * m * k:(i + 1) * m * k]
+                    batches = [X[np.sort(idx[j * m:(j + 1) * m])] for j in range(k)]
+                    self._record(*self.train_iteration(batches))
+                    if self.iteration % snapshot_every == 0:
+                        self._snapshot()
+                    if callback is not None and self.iteration % callback_every == 0:
+                        callback(self)
+                    bar.update(1)
+                    if self.iteration % 50 == 0:
+                        bar.set_postfix(loss_d=f"{self.history.loss_d[-1]:.3f}", loss_g=f"{self.history.loss_g[-1]:.3f}")
+                    if interrupted():
+                        self.history.interrupted = True
+                        bar.close()
+                        return self.history
+                self.epoch += 1
+                if callback is not None:
+                    callback(self)
+        bar.close()
+        return self.history
+
+    def _record(self, loss_d, loss_g, d_real, d_fake) -> None:
+        if not (np.isfinite(loss_d) and np.isfinite(loss_g)):
+            raise TrainingDiverged(
+                f"training diverged at iteration {self.iteration}: loss_d={loss_d}, loss_g={loss_g}. "
+                "The weights are those before this step. Try a smaller learning rate, "
+                "check the data for NaN, or resume from the last checkpoint.",
+                self.history,
+            )
+        h = self.history
+        h.loss_d.append(float(loss_d)); h.loss_g.append(float(loss_g))  # noqa: E702
+        h.d_real.append(d_real); h.d_fake.append(d_fake)  # noqa: E702
+
+    def _snapshot(self) -> None:
+        self.history.snapshots.append(self.generate(self.fixed_z).astype(np.float16))
+        self.history.snapshot_iterations.append(self.iteration)
+
+    def _check_data(self, X) -> np.ndarray:
+        d = self.config.data_dim
+        if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != d:
+            raise ValueError(
+                f"X must be an array of shape (N, {d}), got {getattr(X, 'shape', type(X).__name__)}; "
+                "for MNIST use ganlib.data.to_tanh_range(load_mnist('train')[0])"
+            )
+        if X.dtype != np.float32:
+            raise ValueError(f"X must be float32 (got {X.dtype}); for MNIST use ganlib.data.to_tanh_range")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or Inf; clean the data before training")
+        if self.config.g_output == "tanh" and (X.min() < -1.0 or X.max() > 1.0):
+            raise ValueError("X must lie in [-1, 1], the range of the generator's tanh output")
+        return X
+
+
+def _progress_bar(total: int, enabled: bool):
+    """tqdm.auto's bar (a widget in notebooks, text in a terminal), or a silent stand-in."""
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+            return tqdm(total=total, unit="it", smoothing=0.1)
+        except ImportError:
+            pass
+    return _NoBar()
+
+
+class _NoBar:
+    def update(self, n=1): pass  # noqa: E704
+    def set_postfix(self, **kw): pass  # noqa: E704
+    def close(self): pass  # noqa: E704
+
+
+@contextlib.contextmanager
+def _deferred_keyboard_interrupt():
+    """Turn SIGINT into a flag checked between iterations, so an interrupt can
+    never land halfway through an optimizer update and leave the weights
+    inconsistent. Yields a function that says whether an interrupt arrived.
+    Outside the main thread signals cannot be caught; there it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGINT, previous)

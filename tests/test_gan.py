@@ -1,0 +1,201 @@
+"""The training algorithm: who changes when, reproducibility, interrupts and divergence."""
+
+import os
+import signal
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from ganlib.gan import CONFIGS, GAN, GANConfig, TrainingDiverged
+
+TINY = CONFIGS["default"].replace(g_hidden=(32,), d_hidden=(32,), latent_dim=8, batch_size=16, epochs=2)
+
+
+@pytest.fixture
+def X():
+    return np.random.default_rng(0).uniform(-1, 1, size=(256, 784)).astype(np.float32)
+
+
+def test_discriminator_step_changes_only_d(X):
+    gan = GAN(TINY)
+    g0, d0 = gan.G.flat_params.copy(), gan.D.flat_params.copy()
+    gan.discriminator_step(X[:16])
+    assert np.array_equal(gan.G.flat_params, g0), "the generator changed during a discriminator step"
+    assert not np.array_equal(gan.D.flat_params, d0), "the discriminator did not learn"
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "minimax"])
+def test_generator_step_leaves_discriminator_untouched(X, loss):
+    """The original post's framework updated D's shared layers during G's step."""
+    gan = GAN(TINY.replace(generator_loss=loss, d_dropout=0.3))
+    gan.discriminator_step(X[:16])
+    g0 = gan.G.flat_params.copy()
+    d_params, d_grads = gan.D.flat_params.copy(), gan.D.flat_grads.copy()
+    d_opt = {k: v.copy() for k, v in gan.opt_D.state_dict().items()}
+    gan.generator_step(16)
+    assert np.array_equal(gan.D.flat_params, d_params)
+    assert np.array_equal(gan.D.flat_grads, d_grads)
+    for key, value in gan.opt_D.state_dict().items():
+        assert np.array_equal(value, d_opt[key]), key
+    assert not np.array_equal(gan.G.flat_params, g0), "the generator did not learn"
+
+
+def test_generator_gradient_flows_through_discriminator(X):
+    """G's gradient equals the finite-difference gradient of L_G through D (float64 check)."""
+    from ganlib.gradcheck import numerical_gradient, rel_error
+    from ganlib.losses import generator_loss
+
+    cfg = TINY.replace(g_hidden=(6,), d_hidden=(5,), latent_dim=3, data_dim=4, g_output="tanh")
+    gan = GAN(cfg)
+    # Re-bind the same layers to float64 buffers for an accurate check.
+    G64 = type(gan.G)(*gan.G.layers, dtype=np.float64)
+    D64 = type(gan.D)(*gan.D.layers, dtype=np.float64)
+    z = np.random.default_rng(1).standard_normal((7, 3))
+
+    def loss():
+        return generator_loss(D64.forward(G64.forward(z)))[0]
+
+    _, dlogits = generator_loss(D64.forward(G64.forward(z)))
+    G64.backward(D64.backward(dlogits, need_param_grads=False), need_dx=False)
+    analytic = G64.flat_grads.copy()
+    numeric = numerical_gradient(loss, G64.flat_params)
+    assert rel_error(analytic, numeric) < 1e-7
+
+
+def test_each_step_draws_a_fresh_latent_batch(X, monkeypatch):
+    gan = GAN(TINY.replace(k=2))
+    drawn = []
+    original = gan.sample_latent
+    monkeypatch.setattr(gan, "sample_latent", lambda n: drawn.append(original(n)) or drawn[-1])
+    gan.train_iteration([X[:16], X[16:32]])
+    assert len(drawn) == 3, "k=2 discriminator steps and one generator step need three latent batches"
+    for i in range(3):
+        for j in range(i):
+            assert not np.array_equal(drawn[i], drawn[j])
+
+
+def test_same_seed_same_run_other_seed_other_run(X):
+    a, b, c = GAN(TINY), GAN(TINY), GAN(TINY.replace(seed=1))
+    ha, hb, hc = (g.train(X, epochs=1, progress=False) for g in (a, b, c))
+    assert ha.loss_d == hb.loss_d and ha.loss_g == hb.loss_g
+    assert np.array_equal(a.G.flat_params, b.G.flat_params)
+    assert ha.loss_d != hc.loss_d
+
+
+def test_history_has_one_record_per_iteration(X):
+    gan = GAN(TINY)
+    history = gan.train(X, epochs=2, progress=False, snapshot_every=4)
+    iterations = 2 * (256 // 16)
+    assert len(history) == gan.iteration == iterations
+    assert all(0 < p < 1 for p in history.d_real + history.d_fake)
+    assert history.snapshot_iterations == list(range(0, iterations + 1, 4))
+    assert history.snapshots[0].shape == (64, 784)
+    assert not np.array_equal(history.snapshots[0], history.snapshots[-1])
+
+
+def test_fixed_latent_batch_does_not_change_the_run(X):
+    a, b = GAN(TINY, n_fixed=4), GAN(TINY, n_fixed=64)
+    a.train(X, epochs=1, progress=False)
+    b.train(X, epochs=1, progress=False)
+    assert np.array_equal(a.G.flat_params, b.G.flat_params)
+
+
+def test_ema_tracks_generator(X):
+    gan = GAN(TINY.replace(ema_decay=0.5))
+    gan.train(X, epochs=1, progress=False)
+    assert gan.sampler is gan.G_ema
+    assert not np.array_equal(gan.G_ema.flat_params, gan.G.flat_params)
+    # a decay of 0.5 keeps the average within the range the weights moved in
+    assert np.abs(gan.G_ema.flat_params - gan.G.flat_params).max() < 0.1
+
+
+def test_interrupt_returns_history_and_leaves_model_consistent(X):
+    gan = GAN(TINY)
+
+    def interrupt(g):
+        if g.iteration == 5:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C or a notebook interrupt sends
+
+    history = gan.train(X, epochs=3, progress=False, callback=interrupt, callback_every=1)
+    assert history.interrupted
+    assert len(history) == gan.iteration == 5
+    assert np.all(np.isfinite(gan.G.flat_params)) and np.all(np.isfinite(gan.D.flat_params))
+    assert gan.opt_G.t == gan.opt_D.t == 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the SIGINT handler was not restored"
+    gan.train(X, epochs=1, progress=False)  # training can go on
+    assert not gan.history.interrupted
+
+
+def test_nan_stops_training_before_the_bad_update(X):
+    gan = GAN(TINY)
+
+    def poison(g):
+        if g.iteration == 3:
+            g.D.layers[0].params["W"][0, 0] = np.nan  # e.g. an exploding update
+
+    with pytest.raises(TrainingDiverged, match="diverged at iteration 3") as info:
+        gan.train(X, epochs=2, progress=False, callback=poison, callback_every=1)
+    assert len(info.value.history) == 3
+    assert np.all(np.isfinite(gan.G.flat_params)), "the generator was updated with a NaN gradient"
+
+
+def test_bad_training_data_is_rejected(X):
+    gan = GAN(TINY)
+    with pytest.raises(ValueError, match=r"shape \(N, 784\)"):
+        gan.train(X[:, :100], progress=False)
+    with pytest.raises(ValueError, match="float32"):
+        gan.train(X.astype(np.float64), progress=False)
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        gan.train(X * 255, progress=False)
+    bad = X.copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        gan.train(bad, progress=False)
+    with pytest.raises(ValueError, match="at least"):
+        gan.train(X[:8], progress=False)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="unknown GANConfig field"):
+        CONFIGS["default"].replace(learning_rate=0.1)
+    with pytest.raises(ValueError, match="generator_loss"):
+        GANConfig(generator_loss="wasserstein")
+    with pytest.raises(ValueError, match="latent_dist"):
+        GANConfig(latent_dist="cauchy")
+    assert GANConfig.from_dict(CONFIGS["original_post"].to_dict()) == CONFIGS["original_post"]
+
+
+def test_original_post_configuration_is_available():
+    c = CONFIGS["original_post"]
+    gan = GAN(c)
+    assert [l.out_features for l in gan.G.layers if hasattr(l, "out_features")] == [256, 784]
+    assert [l.out_features for l in gan.D.layers if hasattr(l, "out_features")] == [64, 1]
+    assert (c.optimizer, c.lr_g, c.decay_rate, c.k, c.batch_size, c.leaky_slope) == ("sgd", 0.01, 1e-4, 1, 100, 0.01)
+
+
+def test_memory_does_not_grow_with_iterations(X):
+    """The original post's layers kept a cache entry per forward pass: +1 GB per epoch."""
+    gan = GAN(TINY)
+    gan.train(X, epochs=1, progress=False)  # warm up
+    tracemalloc.start()
+    gan.train(X, epochs=2, progress=False, snapshot_every=10**9)
+    before, _ = tracemalloc.get_traced_memory()
+    gan.train(X, epochs=10, progress=False, snapshot_every=10**9)
+    after, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    per_iteration = (after - before) / (10 * 16)
+    # the history grows by four floats (~130 bytes); one leaked cache of the
+    # smallest activation (16 x 32 float32) alone would add 2 KB per iteration
+    assert per_iteration < 1_000, f"memory grows by {per_iteration:.0f} bytes per iteration"
+
+
+def test_sample_does_not_disturb_training_stream(X):
+    a, b = GAN(TINY), GAN(TINY)
+    a.sample(10)
+    a.train(X, epochs=1, progress=False)
+    b.train(X, epochs=1, progress=False)
+    assert np.array_equal(a.G.flat_params, b.G.flat_params)
+    s = a.sample(5, rng=3)
+    assert s.shape == (5, 784) and s.dtype == np.float32 and np.abs(s).max() <= 1
+    assert np.array_equal(s, a.sample(5, rng=3))

@@ -62,8 +62,8 @@ def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
     t = np.asarray(targets, dtype=logits.dtype)
     if t.ndim != 0 and t.shape != logits.shape:
         raise ValueError(f"targets must be a scalar or have the logits' shape {logits.shape}, got {t.shape}")
-    if np.any((t < 0) | (t > 1)):
-        raise ValueError("targets must lie in [0, 1]")
+    if not np.all((t >= 0) & (t <= 1)):  # written so that NaN fails too
+        raise ValueError("targets must lie in [0, 1] (and not be NaN)")
     n = logits.shape[0]
     loss = float(np.mean(softplus(logits) - t * logits))
     dlogits = (sigmoid(logits) - t) / np.asarray(n, dtype=logits.dtype)

@@ -53,6 +53,9 @@ class Optimizer:
                     f"{type(self).__name__} state {name!r} has shape {np.shape(state[name])}, "
                     f"the network has {self.params.shape} parameters"
                 )
+        for name in self._state_arrays:
+            if not np.all(np.isfinite(state[name])):
+                raise ValueError(f"{type(self).__name__} state {name!r} contains NaN or Inf")
         self.t = int(state["t"])
         for name in self._state_arrays:
             getattr(self, name)[...] = state[name]
@@ -75,7 +78,7 @@ class SGD(Optimizer):
 
     def __init__(self, network, lr: float = 0.01, momentum: float = 0.0, decay_rate: float = 0.0):
         super().__init__(network)
-        if lr <= 0 or not 0 <= momentum < 1 or decay_rate < 0:
+        if not (lr > 0 and 0 <= momentum < 1 and decay_rate >= 0):  # `not (...)` also rejects NaN
             raise ValueError(f"need lr > 0, 0 <= momentum < 1, decay_rate >= 0; got {lr}, {momentum}, {decay_rate}")
         self.lr, self.momentum, self.decay_rate = float(lr), float(momentum), float(decay_rate)
         self.velocity = np.zeros_like(self.params)
@@ -112,7 +115,7 @@ class Adam(Optimizer):
 
     def __init__(self, network, lr: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(network)
-        if lr <= 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1 or eps <= 0:
+        if not (lr > 0 and 0 <= beta1 < 1 and 0 <= beta2 < 1 and eps > 0):  # also rejects NaN
             raise ValueError(f"need lr > 0, 0 <= beta1, beta2 < 1, eps > 0; got {lr}, {beta1}, {beta2}, {eps}")
         self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
         self.m = np.zeros_like(self.params)

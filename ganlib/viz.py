@@ -1,0 +1,523 @@
+r"""Pictures of a GAN: image grids, loss curves, a live training display, GIFs, the 1-D toy.
+
+Everything takes arrays the way the rest of ganlib produces them:
+
+* images: ``(N, 784)`` float in ``[-1, 1]`` (a tanh generator's output, or MNIST
+  after :func:`ganlib.data.to_tanh_range`), or ``uint8`` in ``[0, 255]``; any square
+  image size works (``D = side * side``), and ``(N, side, side)`` is accepted too;
+* a training record: :class:`ganlib.gan.History` (per-iteration ``loss_d``,
+  ``loss_g``, ``d_real``, ``d_fake``; ``snapshots`` of the fixed latent batch).
+
+Plotting functions draw into a given Matplotlib ``ax`` or make a new figure, and
+return the :class:`matplotlib.figure.Figure`. In a notebook, end the cell with
+``;`` or assign the result (``fig = ...``) so that the figure is shown once.
+
+Usage::
+
+    from ganlib import viz
+    viz.show_grid(gan.generate(gan.fixed_z), title="samples")
+    viz.plot_losses(gan.history)
+    live = viz.LiveTrainingDisplay()
+    gan.train(X, callback=live, callback_every=200)   # updates one output in place
+    viz.show_gif(viz.save_gif(gan.history, "progress.gif"))
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "to_uint8",
+    "image_grid",
+    "to_png_bytes",
+    "save_grid_png",
+    "figure_to_png_bytes",
+    "show_grid",
+    "moving_average",
+    "plot_losses",
+    "plot_class_histogram",
+    "plot_1d_gan",
+    "LiveTrainingDisplay",
+    "save_gif",
+    "show_gif",
+]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+GRID_PAD_VALUE = 128  # mid-grey lines: visible between black MNIST backgrounds and white strokes
+
+
+# =============================================================================== arrays -> pixels
+
+
+def to_uint8(images) -> np.ndarray:
+    """Pixel values for display: float in [-1, 1] -> uint8 in [0, 255] (-1 black, +1 white).
+
+    Floats outside [-1, 1] are clipped; NaN raises. ``uint8`` input is returned unchanged.
+    Any shape; the result has the same shape.
+    """
+    a = np.asarray(images)
+    if a.dtype == np.uint8:
+        return a
+    if not np.issubdtype(a.dtype, np.floating):
+        raise ValueError(f"images must be float in [-1, 1] or uint8 in [0, 255], got dtype {a.dtype}")
+    a = a.astype(np.float32)
+    if np.isnan(a).any():
+        raise ValueError("images contain NaN (did training diverge?)")
+    return np.rint((np.clip(a, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+
+
+def _as_square_images(images) -> np.ndarray:
+    """(N, D) with D = side^2, (N, side, side) or one image (D,) -> (N, side, side), original dtype."""
+    a = np.asarray(images)
+    if a.ndim == 1:
+        a = a[None]
+    if a.ndim == 3 and a.shape[1] == a.shape[2]:
+        return a
+    if a.ndim != 2:
+        raise ValueError(f"images must have shape (N, 784) (or (N, side, side)), got {a.shape}")
+    side = math.isqrt(a.shape[1])
+    if side * side != a.shape[1] or side == 0:
+        raise ValueError(
+            f"images must have shape (N, D) with D a perfect square such as 784 = 28 x 28, got {a.shape}"
+        )
+    return a.reshape(len(a), side, side)
+
+
+def image_grid(images, nrow: int | None = None, pad: int = 2, pad_value: int = GRID_PAD_VALUE) -> np.ndarray:
+    """Tile images into one picture.
+
+    Parameters
+    ----------
+    images : (N, 784) float in [-1, 1] or uint8 (also (N, 28, 28), or any square size)
+    nrow : images per row (default: ceil(sqrt(N)), a near-square grid)
+    pad : pixels between images and around the border
+    pad_value : grey level (0-255) of the padding
+
+    Returns
+    -------
+    uint8 array of shape (H, W) with H = rows * (side + pad) + pad, W = nrow * (side + pad) + pad.
+    """
+    tiles = to_uint8(_as_square_images(images))
+    n, side = len(tiles), tiles.shape[1]
+    if n == 0:
+        raise ValueError("image_grid needs at least one image, got an empty batch")
+    nrow = int(nrow) if nrow is not None else math.ceil(math.sqrt(n))
+    if nrow < 1:
+        raise ValueError(f"nrow must be >= 1, got {nrow}")
+    if pad < 0:
+        raise ValueError(f"pad must be >= 0, got {pad}")
+    nrow = min(nrow, n)
+    rows = math.ceil(n / nrow)
+    step = side + pad
+    grid = np.full((rows * step + pad, nrow * step + pad), pad_value, dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, nrow)
+        grid[pad + r * step: pad + r * step + side, pad + c * step: pad + c * step + side] = tile
+    return grid
+
+
+def _upscale(image2d: np.ndarray, scale: int) -> np.ndarray:
+    scale = int(scale)
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    return image2d if scale == 1 else np.repeat(np.repeat(image2d, scale, axis=0), scale, axis=1)
+
+
+def to_png_bytes(image2d, scale: int = 4) -> bytes:
+    """Encode a greyscale picture as PNG, enlarged ``scale`` times by nearest neighbour (crisp pixels).
+
+    ``image2d``: (H, W) uint8, or float in [-1, 1] (e.g. ``image_grid(...)`` or one 28 x 28 digit).
+    Returns the PNG file's bytes (for ``IPython.display.Image`` or ``ipywidgets.Image``).
+    """
+    from PIL import Image
+
+    a = np.asarray(image2d)
+    if a.ndim != 2:
+        raise ValueError(f"to_png_bytes takes one greyscale picture of shape (H, W), got {a.shape}")
+    buf = io.BytesIO()
+    Image.fromarray(_upscale(to_uint8(a), scale), mode="L").save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def save_grid_png(images, path, nrow: int | None = None, scale: int = 2, pad: int = 2) -> Path:
+    """Write ``image_grid(images, nrow, pad)`` as a PNG file, enlarged ``scale`` times. Returns the path.
+
+    ``images``: (N, 784) float in [-1, 1] or uint8. Parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(to_png_bytes(image_grid(images, nrow=nrow, pad=pad), scale=scale))
+    return path
+
+
+def figure_to_png_bytes(fig, dpi: int = 80, close: bool = True) -> bytes:
+    """Render a Matplotlib figure to PNG bytes (and close it, so figures do not pile up)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    if close:
+        _close(fig)
+    return buf.getvalue()
+
+
+def _close(fig) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)  # a no-op for figures pyplot does not manage
+
+
+def _new_axes(ax, figsize, ncols: int = 1):
+    """(fig, axes) from a given Axes (or sequence of Axes), or a new pyplot figure."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, axes = plt.subplots(1, ncols, figsize=figsize, squeeze=False, layout="constrained")
+        axes = list(axes[0])
+        return fig, (axes if ncols > 1 else axes[0])
+    first = ax[0] if isinstance(ax, (list, tuple, np.ndarray)) else ax
+    return first.figure, ax
+
+
+# =============================================================================== static plots
+
+
+def show_grid(images, ax=None, title: str | None = None, nrow: int | None = None, pad: int = 2):
+    """Show images (N, 784) in [-1, 1] (or uint8) as a grid, without axes. Returns the figure."""
+    grid = image_grid(images, nrow=nrow, pad=pad)
+    fig, ax = _new_axes(ax, figsize=(4, 4 * grid.shape[0] / grid.shape[1]))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def moving_average(values, window: int) -> np.ndarray:
+    """Trailing mean over the last ``window`` values (fewer at the start), same length as ``values``."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    window = max(1, int(window))
+    if len(v) == 0:
+        return v
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    idx = np.arange(1, len(v) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def _history_arrays(history) -> dict:
+    if hasattr(history, "arrays"):
+        return history.arrays()
+    if isinstance(history, dict):
+        return {k: np.asarray(v) for k, v in history.items()}
+    raise ValueError(f"history must be a ganlib.gan.History or a dict of arrays, got {type(history).__name__}")
+
+
+def plot_losses(history, ax=None, smooth: int = 50):
+    r"""Training curves of a run, in two panels.
+
+    Left: ``loss_d`` and ``loss_g`` per iteration (faint) and their moving averages
+    over ``smooth`` iterations, with the values at the equilibrium
+    :math:`D \equiv 1/2`: :math:`L_D = 2\log 2 \approx 1.386` and the
+    non-saturating :math:`L_G = \log 2 \approx 0.693`.
+    Right: the moving averages of mean :math:`D(x)` and :math:`D(G(z))`, which both
+    approach 0.5 when D can no longer tell real from fake.
+
+    ``history``: a :class:`ganlib.gan.History` (or a dict with those keys, lists of equal length).
+    ``ax``: None (new figure), or a pair of Axes; a single Axes gets the loss panel only.
+    Returns the figure.
+    """
+    h = _history_arrays(history)
+    for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+        if key not in h:
+            raise ValueError(f"history has no {key!r} record")
+    n = len(h["loss_d"])
+    if n == 0:
+        raise ValueError("history is empty: train for at least one iteration before plotting")
+    it = np.arange(1, n + 1)
+    fig, axes = _new_axes(ax, figsize=(10, 3.2), ncols=2)
+    ax_loss, ax_d = (axes[0], axes[1]) if isinstance(axes, (list, tuple, np.ndarray)) else (axes, None)
+
+    stride = max(1, n // 2000)  # the faint raw curves: at most ~2000 points, enough for the eye and fast to draw
+    for key, color, label in (("loss_d", "C0", "$L_D$"), ("loss_g", "C1", "$L_G$")):
+        ax_loss.plot(it[::stride], h[key][::stride], color=color, alpha=0.2, lw=0.8)
+        ax_loss.plot(it, moving_average(h[key], smooth), color=color, lw=1.8, label=label)
+    ax_loss.axhline(2 * math.log(2), color="C0", ls=":", lw=1, label=r"$2\log 2$ ($D \equiv 1/2$)")
+    ax_loss.axhline(math.log(2), color="C1", ls=":", lw=1, label=r"$\log 2$ ($D \equiv 1/2$)")
+    ax_loss.set_xlabel("iteration")
+    ax_loss.set_ylabel("loss")
+    ax_loss.set_title(f"losses (moving average over {min(smooth, n)} iterations)", fontsize=10)
+    ax_loss.legend(loc="upper right", fontsize=9)
+
+    if ax_d is not None:
+        ax_d.plot(it, moving_average(h["d_real"], smooth), color="C2", lw=1.8, label="mean $D(x)$, real")
+        ax_d.plot(it, moving_average(h["d_fake"], smooth), color="C3", lw=1.8, label="mean $D(G(z))$, fake")
+        ax_d.axhline(0.5, color="k", ls="--", lw=1, label="equilibrium 0.5")
+        ax_d.set_ylim(0, 1)
+        ax_d.set_xlabel("iteration")
+        ax_d.set_title("discriminator outputs", fontsize=10)
+        ax_d.legend(loc="best", fontsize=9)
+    return fig
+
+
+def plot_class_histogram(hist_dict: dict, ax=None, title: str | None = None):
+    """Bar chart of the digit classes of generated samples, against the uniform 10%.
+
+    ``hist_dict``: the dict returned by :func:`ganlib.metrics.class_histogram`
+    (``fractions`` (10,) summing to 1, ``classes_covered``, ``kl_to_uniform``,
+    ``mean_confidence``; ``counts`` is used if ``fractions`` is missing).
+    Returns the figure.
+    """
+    if "fractions" in hist_dict:
+        p = np.asarray(hist_dict["fractions"], dtype=np.float64)
+    elif "counts" in hist_dict:
+        counts = np.asarray(hist_dict["counts"], dtype=np.float64)
+        p = counts / max(counts.sum(), 1.0)
+    else:
+        raise ValueError("hist_dict needs 'fractions' or 'counts' (see ganlib.metrics.class_histogram)")
+    if p.shape != (10,):
+        raise ValueError(f"expected 10 class fractions, got shape {p.shape}")
+    fig, ax = _new_axes(ax, figsize=(5, 3))
+    ax.bar(np.arange(10), p, color="C0")
+    ax.axhline(0.1, color="k", ls="--", lw=1, label="uniform (10%)")
+    ax.set_xticks(np.arange(10))
+    ax.set_xlabel("digit (classifier's label)")
+    ax.set_ylabel("fraction of samples")
+    ax.set_ylim(0, max(0.25, float(p.max()) * 1.1))
+    notes = []
+    if "classes_covered" in hist_dict:
+        notes.append(f"classes covered: {hist_dict['classes_covered']}/10")
+    if "kl_to_uniform" in hist_dict:
+        notes.append(f"KL to uniform: {hist_dict['kl_to_uniform']:.3f} nats")
+    if "mean_confidence" in hist_dict:
+        notes.append(f"mean confidence: {hist_dict['mean_confidence']:.2f}")
+    if notes:
+        ax.text(0.02, 0.97, "\n".join(notes), transform=ax.transAxes, va="top", fontsize=8,
+                bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+    ax.legend(loc="upper right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_1d_gan(data, samples, x_grid=None, d_values=None, ax=None, bins: int = 60,
+                data_pdf=None, d_optimal=None, title: str | None = None, xlim=None):
+    """The 1-D toy problem at a glance: data vs generator histograms, and D(x).
+
+    Parameters
+    ----------
+    data, samples : arrays of N real numbers, shape (N,) or (N, 1): real data and G's samples
+    x_grid, d_values : optional (M,) points and the discriminator's probabilities D(x) in [0, 1]
+        there, e.g. ``sigmoid(gan.D.forward(x_grid[:, None]))``; drawn on a second y-axis
+    data_pdf : optional callable, the true density p_data(x), drawn as a curve
+    d_optimal : optional (M,) values of the optimal discriminator
+        :math:`D^*(x) = p_{data}(x) / (p_{data}(x) + p_g(x))` on ``x_grid``, drawn dashed
+    xlim : (lo, hi) for the x-axis and the histogram range (default: from data and samples)
+
+    Returns the figure.
+    """
+    data = np.asarray(data, dtype=np.float64).ravel()
+    samples = np.asarray(samples, dtype=np.float64).ravel()
+    if data.size == 0 or samples.size == 0:
+        raise ValueError("data and samples must be non-empty")
+    if (x_grid is None) != (d_values is None):
+        raise ValueError("give both x_grid and d_values, or neither")
+    if xlim is None:
+        both = np.concatenate([data, samples])
+        lo, hi = np.percentile(both, [0.1, 99.9])
+        margin = 0.1 * (hi - lo + 1e-9)
+        xlim = (lo - margin, hi + margin)
+    fig, ax = _new_axes(ax, figsize=(6, 3.2))
+    edges = np.linspace(xlim[0], xlim[1], bins + 1)
+    ax.hist(data, bins=edges, density=True, color="C0", alpha=0.45, label="data $p_{data}$")
+    ax.hist(samples, bins=edges, density=True, color="C1", alpha=0.45, label="generator $p_g$")
+    if data_pdf is not None:
+        xs = np.linspace(xlim[0], xlim[1], 400)
+        ax.plot(xs, data_pdf(xs), color="C0", lw=1.5)
+    ax.set_xlim(*xlim)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    handles, labels = ax.get_legend_handles_labels()
+    if x_grid is not None:
+        x_grid = np.asarray(x_grid, dtype=np.float64).ravel()
+        d_values = np.asarray(d_values, dtype=np.float64).ravel()
+        if x_grid.shape != d_values.shape:
+            raise ValueError(f"x_grid and d_values must have the same length, got {x_grid.shape} and {d_values.shape}")
+        ax2 = ax.twinx()
+        (line,) = ax2.plot(x_grid, d_values, color="C3", lw=2, label="$D(x)$")
+        ax2.axhline(0.5, color="C3", ls=":", lw=1)
+        ax2.set_ylim(0, 1)
+        ax2.set_ylabel("$D(x)$", color="C3")
+        handles.append(line)
+        labels.append("$D(x)$")
+        if d_optimal is not None:
+            d_optimal = np.asarray(d_optimal, dtype=np.float64).ravel()
+            if d_optimal.shape != x_grid.shape:
+                raise ValueError(f"d_optimal must have x_grid's length {x_grid.shape}, got {d_optimal.shape}")
+            (line,) = ax2.plot(x_grid, d_optimal, color="C3", lw=1.5, ls="--")
+            handles.append(line)
+            labels.append("$D^*(x)$")
+    elif d_optimal is not None:
+        raise ValueError("d_optimal needs x_grid (and d_values)")
+    ax.legend(handles, labels, loc="upper left", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+# =============================================================================== live display
+
+
+def _in_notebook_kernel() -> bool:
+    """True inside a Jupyter kernel (where rich display works), False in scripts and terminals."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class LiveTrainingDisplay:
+    """A ``gan.train`` callback that redraws loss curves and samples in place, in a notebook.
+
+    Usage::
+
+        live = LiveTrainingDisplay()
+        gan.train(X, epochs=5, callback=live, callback_every=200)
+
+    Each call renders one PNG (losses, D outputs, and ``gan.generate(gan.fixed_z)``
+    as a grid, all at the current iteration) and replaces the previous picture in
+    the same output area (``display(..., display_id=True)`` then ``handle.update``),
+    so the notebook holds one light image instead of a figure per call. Figures
+    are built without pyplot, so none pile up in its registry. Outside a Jupyter kernel (a script, a test) a call
+    renders nothing and returns at once. ``render(gan)`` returns the PNG bytes
+    anywhere, e.g. for a test or to save the last frame.
+
+    Parameters: ``smooth`` (moving-average window of the curves), ``nrow``
+    (images per row of the sample grid), ``max_images`` (grid size), ``dpi``.
+    """
+
+    def __init__(self, smooth: int = 50, nrow: int = 8, max_images: int = 64, dpi: int = 72):
+        self.smooth, self.nrow, self.max_images, self.dpi = int(smooth), int(nrow), int(max_images), int(dpi)
+        self.enabled = _in_notebook_kernel()
+        self.handle = None
+        self.last_iteration = None
+        self.calls = 0
+
+    def render(self, gan) -> bytes:
+        """PNG bytes of the current state of ``gan`` (losses, D outputs, samples of the fixed batch)."""
+        from matplotlib.figure import Figure  # not pyplot: nothing for the inline backend to re-show
+
+        has_images = gan.config.data_dim > 1 and math.isqrt(gan.config.data_dim) ** 2 == gan.config.data_dim
+        fig = Figure(figsize=(13 if has_images else 10, 3.4))
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.9, wspace=0.22)  # fixed: faster than a layout engine
+        axes = fig.subplots(1, 3 if has_images else 2, gridspec_kw={"width_ratios": [1.4, 1.4, 1][: 3 if has_images else 2]})
+        if len(gan.history) > 0:
+            plot_losses(gan.history, ax=[axes[0], axes[1]], smooth=self.smooth)
+        else:
+            for a in axes[:2]:
+                a.text(0.5, 0.5, "no iterations yet", ha="center", va="center", transform=a.transAxes)
+        if has_images:
+            samples = gan.generate(gan.fixed_z[: self.max_images])
+            grid = image_grid(samples, nrow=self.nrow)
+            axes[2].imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            axes[2].set_axis_off()
+            axes[2].set_title(f"fixed z, epoch {gan.epoch}, iteration {gan.iteration}", fontsize=10)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=self.dpi)
+        return buf.getvalue()
+
+    def __call__(self, gan) -> None:
+        if not self.enabled or gan.iteration == self.last_iteration:
+            return  # outside a notebook, or already drawn (epoch end coinciding with callback_every)
+        from IPython.display import Image, display
+
+        image = Image(data=self.render(gan), format="png")
+        if self.handle is None:
+            self.handle = display(image, display_id=True)
+        else:
+            self.handle.update(image)
+        self.last_iteration = gan.iteration
+        self.calls += 1
+
+
+# =============================================================================== GIF
+
+
+def _snapshots_and_iterations(history_or_snapshots, iterations):
+    if hasattr(history_or_snapshots, "snapshots"):
+        snaps = list(history_or_snapshots.snapshots)
+        if iterations is None:
+            iterations = list(history_or_snapshots.snapshot_iterations)
+    else:
+        snaps = list(history_or_snapshots)
+    if not snaps:
+        raise ValueError("no snapshots to animate: train with a History that records snapshots first")
+    if iterations is not None and len(iterations) != len(snaps):
+        raise ValueError(f"got {len(snaps)} snapshots but {len(iterations)} iteration numbers")
+    return snaps, iterations
+
+
+def save_gif(history_or_snapshots, path, fps: float = 4, nrow: int = 8, scale: int = 1,
+             iterations=None, levels: int = 32, hold_last: float = 1.5) -> Path:
+    """Animate the fixed latent batch across training: one frame per snapshot, labelled with its iteration.
+
+    Parameters
+    ----------
+    history_or_snapshots : a :class:`ganlib.gan.History` (its ``snapshots``, each (n_fixed, 784)
+        float16 in [-1, 1], and ``snapshot_iterations``), or a sequence of such arrays
+    path : where to write the ``.gif`` (parent folders are created)
+    fps : frames per second; the last frame stays ``hold_last`` seconds so the result can be seen
+    nrow : images per row of each frame's grid
+    scale : integer nearest-neighbour enlargement
+    iterations : labels for a plain sequence of snapshots (default: frame numbers)
+    levels : grey levels kept (<= 256); fewer levels make a smaller file
+
+    Returns the path written, as a :class:`pathlib.Path`. The GIF is greyscale
+    (a palette of ``levels`` greys) and loops forever.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    snaps, iterations = _snapshots_and_iterations(history_or_snapshots, iterations)
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    if not 2 <= int(levels) <= 256:
+        raise ValueError(f"levels must be in [2, 256], got {levels}")
+    step = 256 / int(levels)
+    font = ImageFont.load_default()
+    label_height = 14
+    frames = []
+    for i, snap in enumerate(snaps):
+        grid = _upscale(image_grid(np.asarray(snap, dtype=np.float32), nrow=nrow), scale)
+        grid = (np.floor(grid / step) * step + step / 2).clip(0, 255).astype(np.uint8) if levels < 256 else grid
+        canvas = np.zeros((grid.shape[0] + label_height, grid.shape[1]), dtype=np.uint8)
+        canvas[label_height:] = grid
+        frame = Image.fromarray(canvas, mode="L")
+        label = f"iteration {iterations[i]}" if iterations is not None else f"frame {i}"
+        ImageDraw.Draw(frame).text((3, 1), label, fill=255, font=font)
+        frames.append(frame)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ms = int(round(1000 / fps))
+    durations = [ms] * len(frames)
+    durations[-1] = max(ms, int(round(1000 * hold_last)))
+    frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
+                   loop=0, optimize=True)
+    return path
+
+
+def show_gif(path_or_bytes, width: int | None = None):
+    """A notebook display object for a GIF file (or its bytes): ``IPython.display.Image``, format gif.
+
+    Make it the last expression of a cell (or pass it to ``display``); the animation is
+    embedded in the notebook as ``image/gif``, so it also plays in saved notebooks.
+    """
+    from IPython.display import Image
+
+    data = path_or_bytes if isinstance(path_or_bytes, (bytes, bytearray)) else Path(path_or_bytes).read_bytes()
+    if not bytes(data[:6]) in (b"GIF87a", b"GIF89a"):
+        raise ValueError("not a GIF file")
+    return Image(data=bytes(data), format="gif", width=width)

@@ -1,0 +1,92 @@
+"""``python -m ganlib``: help, option errors, and train -> sample -> evaluate end to end."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ganlib.__main__ import main
+
+
+def run(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "ganlib", *args], capture_output=True, text=True, **kwargs)
+
+
+@pytest.mark.parametrize("command", ["train", "sample", "evaluate"])
+def test_help_explains_every_option(command):
+    result = run(command, "--help")
+    assert result.returncode == 0
+    for option in {"train": ["--config", "--out", "--resume", "--epochs", "--lr-g", "--generator-loss", "--ema-decay"],
+                   "sample": ["--checkpoint", "--n", "--out", "--seed"],
+                   "evaluate": ["--checkpoint", "--n", "--no-parzen", "--json"]}[command]:
+        assert option in result.stdout
+
+
+def test_top_level_help_lists_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("train", "sample", "evaluate", "train-classifier"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--config", "nonsense"], "invalid choice"),
+    (["train", "--epochs", "many"], "invalid int value"),
+    (["train", "--limit", "0"], "--limit must be positive"),
+    (["train", "--generator-loss", "hinge"], "invalid choice"),
+    (["train", "--real-label", "1.5"], "real_label must be in"),
+    (["sample", "--checkpoint", "x.npz", "--n", "3"], "required: --out"),
+    (["sample", "--checkpoint", "x.npz", "--n", "-1", "--out", "a.npy"], "--n must be positive"),
+    (["sample", "--checkpoint", "x.npz", "--n", "3", "--out", "a.txt"], "must end in .npy"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_options_give_clear_errors(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    result = run("sample", "--checkpoint", str(tmp_path / "none.npz"), "--n", "3", "--out", str(tmp_path / "s.npy"))
+    assert result.returncode == 2
+    assert "no checkpoint at" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_sample_evaluate_end_to_end(tmp_path, capsys):
+    out = tmp_path / "run"
+    tiny = ["--g-hidden", "32", "--d-hidden", "32", "--batch-size", "50", "--limit", "500", "--no-progress"]
+    assert main(["train", "--epochs", "2", "--out", str(out), *tiny]) == 0
+    for name in ("checkpoint.npz", "generator.npz", "samples.png", "progress.gif", "history.json"):
+        assert (out / name).stat().st_size > 0, name
+    summary = json.loads((out / "history.json").read_text())
+    assert summary["iterations"] == 20 and summary["epochs"] == 2
+
+    # resume for one more epoch: the counters go on
+    assert main(["train", "--resume", str(out / "checkpoint.npz"), "--epochs", "1", "--out", str(out),
+                 "--limit", "500", "--no-progress"]) == 0
+    assert json.loads((out / "history.json").read_text())["iterations"] == 30
+
+    samples_path = tmp_path / "s.npy"
+    assert main(["sample", "--checkpoint", str(out / "generator.npz"), "--n", "7", "--out", str(samples_path)]) == 0
+    samples = np.load(samples_path)
+    assert samples.shape == (7, 784) and samples.dtype == np.float32
+    assert -1 <= samples.min() and samples.max() <= 1
+
+    capsys.readouterr()
+    assert main(["evaluate", "--checkpoint", str(out / "checkpoint.npz"), "--n", "200", "--no-parzen",
+                 "--json", str(tmp_path / "e.json")]) == 0
+    report = capsys.readouterr().out
+    assert "class histogram" in report and "Frechet distance" in report
+    figures = json.loads((tmp_path / "e.json").read_text())
+    assert figures["n_samples"] == 200 and len(figures["class_histogram"]["fractions"]) == 10
+
+
+def test_resume_refuses_config_changes(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--out", str(out), "--g-hidden", "16", "--d-hidden", "16",
+                 "--batch-size", "50", "--limit", "100", "--no-progress"]) == 0
+    result = run("train", "--resume", str(out / "checkpoint.npz"), "--lr-g", "0.1", "--out", str(out))
+    assert result.returncode == 2 and "only --epochs may be given" in result.stderr

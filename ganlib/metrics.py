@@ -61,7 +61,6 @@ __all__ = [
     "parzen_evaluation",
     "evaluate_samples",
     "format_evaluation",
-    "format_report",
     "to_jsonable",
     "DEFAULT_CLASSIFIER_PATH",
     "REGENERATE_COMMAND",

@@ -14,6 +14,8 @@ is exposed by ``state_dict()`` / ``load_state_dict()`` for checkpoints.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["SGD", "Adam"]
@@ -93,7 +95,7 @@ class SGD(Optimizer):
             self.velocity *= self.momentum
             self.velocity += self.grads
             direction = self.velocity
-        np.multiply(direction, self.current_lr, out=self._scratch)
+        np.multiply(direction, float(self.current_lr), out=self._scratch)
         self.params -= self._scratch
         self.t += 1
 
@@ -134,9 +136,13 @@ class Adam(Optimizer):
         v *= self.beta2
         v += tmp
         # denominator sqrt(v) / sqrt(1 - b2^t) + eps, then the step.
+        # The step's scalars are Python floats on purpose: a NumPy float64 scalar
+        # would make NumPy 2 compute the whole float32 array in float64 (5x slower).
+        bias_correction1 = 1.0 - self.beta1**self.t
+        bias_correction2 = 1.0 - self.beta2**self.t
         np.sqrt(v, out=tmp)
-        tmp *= 1.0 / np.sqrt(1.0 - self.beta2**self.t)
+        tmp *= float(1.0 / math.sqrt(bias_correction2))
         tmp += self.eps
         np.divide(m, tmp, out=tmp)
-        tmp *= self.lr / (1.0 - self.beta1**self.t)
+        tmp *= float(self.lr / bias_correction1)
         self.params -= tmp

@@ -151,22 +151,12 @@ def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generat
         print(f"  wrote {out / name}")
 
 
-def _generator_and_latents(path: Path, n: int, seed: int):
-    from .checkpoint import load_generator
+def generate_samples(path: Path, n: int, seed: int = 0) -> np.ndarray:
+    """(n, 784) float32 in [-1, 1] from a checkpoint or generator file."""
+    from .checkpoint import load_generator, sample_generator
 
     G, meta = load_generator(path)
-    config = meta["config"]
-    rng = np.random.default_rng(seed)
-    shape = (n, config["latent_dim"])
-    z = rng.standard_normal(shape, dtype=np.float32) if config["latent_dist"] == "gaussian" else \
-        rng.uniform(-1, 1, size=shape).astype(np.float32)
-    return G, z, meta
-
-
-def generate_samples(path: Path, n: int, seed: int = 0) -> np.ndarray:
-    """(n, 784) float32 in [-1, 1] from a checkpoint or generator file, in chunks."""
-    G, z, _ = _generator_and_latents(path, n, seed)
-    return np.concatenate([G.forward(z[i:i + 1000]) for i in range(0, n, 1000)]) if n else np.zeros((0, 784), np.float32)
+    return sample_generator(G, meta, n, seed)
 
 
 def cmd_sample(args, parser) -> int:

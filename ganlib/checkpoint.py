@@ -25,7 +25,7 @@ from .gan import GAN, GANConfig, History, build_generator
 from .network import Sequential
 
 __all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "save_generator", "load_generator",
-           "default_generator_path", "read_metadata"]
+           "sample_generator", "default_generator_path", "runs_dir", "read_metadata"]
 
 FORMAT = "ganlib-checkpoint"
 FORMAT_VERSION = 1
@@ -39,6 +39,12 @@ class CheckpointError(ValueError):
 def default_generator_path() -> Path:
     """The trained generator shipped with the repository: ``<repo>/data/generator.npz``."""
     return Path(__file__).resolve().parent.parent / "data" / "generator.npz"
+
+
+def runs_dir(name: str | None = None) -> Path:
+    """Where training runs are written: ``<repo>/runs/<name>`` (``runs/`` is not in git)."""
+    root = Path(__file__).resolve().parent.parent / "runs"
+    return root / name if name else root
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -198,3 +204,22 @@ def load_generator(path=None) -> tuple[Sequential, dict]:
     prefix = "G_ema" if _unprefixed("G_ema", arrays) else "G"
     _load_into(G, _unprefixed(prefix, arrays), "generator", path)
     return G.eval(), meta
+
+
+def sample_generator(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk: int = 1000) -> np.ndarray:
+    """n images (n, 784) float32 in [-1, 1] from a loaded generator.
+
+    z is drawn from the prior recorded in ``metadata["config"]`` (``latent_dist``,
+    ``latent_dim``) with ``numpy.random.default_rng(seed)``, so the same seed gives
+    the same images; the forward pass runs ``chunk`` rows at a time to bound memory.
+    """
+    config = metadata["config"]
+    rng = np.random.default_rng(seed)
+    shape = (int(n), int(config["latent_dim"]))
+    if config["latent_dist"] == "gaussian":
+        z = rng.standard_normal(shape, dtype=np.float32)
+    else:
+        z = rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+    if n == 0:
+        return np.zeros((0, config.get("data_dim", 784)), dtype=np.float32)
+    return np.concatenate([G.forward(z[i:i + chunk]) for i in range(0, len(z), chunk)])

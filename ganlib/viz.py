@@ -215,13 +215,14 @@ def _history_arrays(history) -> dict:
     raise ValueError(f"history must be a ganlib.gan.History or a dict of arrays, got {type(history).__name__}")
 
 
-def plot_losses(history, ax=None, smooth: int = 50):
+def plot_losses(history, ax=None, smooth: int = 50, generator_loss: str = "non_saturating"):
     r"""Training curves of a run, in two panels.
 
     Left: ``loss_d`` and ``loss_g`` per iteration (faint) and their moving averages
     over ``smooth`` iterations, with the values at the equilibrium
     :math:`D \equiv 1/2`: :math:`L_D = 2\log 2 \approx 1.386` and the
-    non-saturating :math:`L_G = \log 2 \approx 0.693`.
+    non-saturating :math:`L_G = \log 2 \approx 0.693` (or, with
+    ``generator_loss="minimax"``, :math:`L_G = \log(1/2) \approx -0.693`).
     Right: the moving averages of mean :math:`D(x)` and :math:`D(G(z))`, which both
     approach 0.5 when D can no longer tell real from fake.
 
@@ -245,7 +246,10 @@ def plot_losses(history, ax=None, smooth: int = 50):
         ax_loss.plot(it[::stride], h[key][::stride], color=color, alpha=0.2, lw=0.8)
         ax_loss.plot(it, moving_average(h[key], smooth), color=color, lw=1.8, label=label)
     ax_loss.axhline(2 * math.log(2), color="C0", ls=":", lw=1, label=r"$2\log 2$ ($D \equiv 1/2$)")
-    ax_loss.axhline(math.log(2), color="C1", ls=":", lw=1, label=r"$\log 2$ ($D \equiv 1/2$)")
+    if generator_loss == "minimax":
+        ax_loss.axhline(-math.log(2), color="C1", ls=":", lw=1, label=r"$-\log 2$ ($D \equiv 1/2$)")
+    else:
+        ax_loss.axhline(math.log(2), color="C1", ls=":", lw=1, label=r"$\log 2$ ($D \equiv 1/2$)")
     ax_loss.set_xlabel("iteration")
     ax_loss.set_ylabel("loss")
     ax_loss.set_title(f"losses (moving average over {min(smooth, n)} iterations)", fontsize=10)

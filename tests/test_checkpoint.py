@@ -168,3 +168,14 @@ def test_checkpoint_is_a_plain_zip_of_npy_files(trained, tmp_path):
 def test_wrong_suffix(trained, tmp_path):
     with pytest.raises(CheckpointError, match=".npz"):
         save_checkpoint(trained, tmp_path / "c.pkl")
+
+
+def test_sample_generator_is_seeded_and_chunked(trained, tmp_path):
+    save_generator(trained, tmp_path / "g.npz")
+    G, meta = load_generator(tmp_path / "g.npz")
+    a = ckpt.sample_generator(G, meta, 25, seed=4, chunk=7)
+    b = ckpt.sample_generator(G, meta, 25, seed=4, chunk=1000)
+    assert a.shape == (25, 784) and a.dtype == np.float32
+    assert np.array_equal(a, b), "chunking must not change the samples"
+    assert not np.array_equal(a, ckpt.sample_generator(G, meta, 25, seed=5))
+    assert ckpt.runs_dir("x").parent.name == "runs"

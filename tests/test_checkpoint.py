@@ -176,6 +176,7 @@ def test_sample_generator_is_seeded_and_chunked(trained, tmp_path):
     a = ckpt.sample_generator(G, meta, 25, seed=4, chunk=7)
     b = ckpt.sample_generator(G, meta, 25, seed=4, chunk=1000)
     assert a.shape == (25, 784) and a.dtype == np.float32
-    assert np.array_equal(a, b), "chunking must not change the samples"
+    # chunking may change BLAS's summation order (float32 rounding), nothing more
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     assert not np.array_equal(a, ckpt.sample_generator(G, meta, 25, seed=5))
     assert ckpt.runs_dir("x").parent.name == "runs"

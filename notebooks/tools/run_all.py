@@ -13,6 +13,10 @@ written; the script goes on with the next one (or stops, with ``--stop-on-error`
 and exits with status 1 at the end. The outputs of a full run are the ones to
 commit: readers see real results before running anything, while the test suite
 runs the notebooks with ``GANLIB_FAST=1``.
+
+After a full run that writes the notebooks, the measured wall times are saved in
+``notebooks/tools/run_times.json`` and written into the reading-order table of
+``00-index.ipynb`` (see ``build_00_index.py``).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ def main(argv=None) -> int:
     paths = [Path(p) if Path(p).exists() else nav.NOTEBOOK_DIR / p for p in args.notebooks]
     paths = paths or [nav.NOTEBOOK_DIR / n for n in nav.series() if (nav.NOTEBOOK_DIR / n).exists()]
     mode = "fast" if args.fast else "full"
-    failures, total = [], 0.0
+    failures, total, times = [], 0.0, {}
     for path in paths:
         print(f"{path.name:<45} ({mode}) ...", end=" ", flush=True)
         try:
@@ -82,8 +86,15 @@ def main(argv=None) -> int:
                 break
             continue
         total += seconds
+        times[path.name] = seconds
         print(f"{seconds:7.1f} s")
     print(f"{'total':<45} ({mode})     {total:7.1f} s" + (f"; FAILED: {', '.join(failures)}" if failures else ""))
+    if times and not args.fast and not args.dry_run:
+        # full-run wall times go into notebooks/tools/run_times.json and the index's table
+        from build_00_index import update_index_times
+
+        if update_index_times(times):
+            print(f"updated the run times in {nav.INDEX}")
     return 1 if failures else 0
 
 

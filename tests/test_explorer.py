@@ -1,0 +1,362 @@
+"""The latent-space explorer (ganlib.explorer): pure helpers and the widget, driven in plain Python.
+
+The widget's state lives in the kernel, so setting ``slider.value`` runs the same
+code as dragging the slider in a browser (tests/test_browser.py checks the browser).
+"""
+
+import asyncio
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from ganlib.checkpoint import save_generator  # noqa: E402
+from ganlib.explorer import (  # noqa: E402
+    LatentExplorer, NearestTraining, find_checkpoints, interpolate, latent_directions, latent_from_seed,
+    lerp, render_png, render_strip, slerp, to_pixels, typical_norm,
+)
+from ganlib.gan import CONFIGS, GAN  # noqa: E402
+from ganlib.layers import Dense  # noqa: E402
+from ganlib.network import Sequential  # noqa: E402
+
+
+def make_explorer(checkpoint, **kwargs):
+    """A LatentExplorer with a cheaper direction estimate (the tests do not need precise directions)."""
+    kwargs.setdefault("classifier", None)
+    return LatentExplorer(checkpoint, direction_samples=256, **kwargs)
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """An untrained default generator: its images are noise, but they are G's images."""
+    return save_generator(GAN(CONFIGS["default"]), tmp_path_factory.mktemp("ckpt") / "g.npz")
+
+
+@pytest.fixture(scope="module")
+def other_checkpoint(tmp_path_factory):
+    """A different model: 16-d uniform latent, as in the original post."""
+    gan = GAN(CONFIGS["default"].replace(latent_dim=16, latent_dist="uniform", g_hidden=(32,), seed=3))
+    return save_generator(gan, tmp_path_factory.mktemp("ckpt2") / "uniform16.npz")
+
+
+@pytest.fixture(scope="module")
+def train_images():
+    """A small stand-in training set (uint8, like load_mnist), so tests need no MNIST file."""
+    return np.random.default_rng(0).integers(0, 256, size=(500, 784), dtype=np.uint8)
+
+
+@pytest.fixture
+def explorer(checkpoint, train_images):
+    return make_explorer(checkpoint, train_images=train_images)
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    Image = pytest.importorskip("PIL.Image")
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.mode == "L"
+        return np.asarray(im)
+
+
+# ----------------------------------------------------------------------------- slerp and lerp
+
+
+def test_slerp_endpoints_are_exact():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 100)).astype(np.float32)
+    np.testing.assert_array_equal(slerp(a, b, 0.0), a)
+    np.testing.assert_array_equal(slerp(a, b, 1.0), b)
+    assert slerp(a, b, 0.3).dtype == np.float32
+
+
+def test_slerp_interpolates_the_norm_linearly():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(50) * 3.0, rng.standard_normal(50) * 0.5
+    for t in np.linspace(0, 1, 11):
+        expected = (1 - t) * np.linalg.norm(a) + t * np.linalg.norm(b)
+        assert np.linalg.norm(slerp(a, b, t)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_slerp_of_orthogonal_unit_vectors_at_half():
+    a, b = np.eye(5)[0], np.eye(5)[3]
+    np.testing.assert_allclose(slerp(a, b, 0.5), (a + b) / np.sqrt(2), atol=1e-15)
+
+
+def test_slerp_turns_at_a_constant_rate():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 20))
+    omega = np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    for t in (0.1, 0.25, 0.6, 0.9):
+        z = slerp(a, b, t)
+        angle = np.arccos(np.clip(z @ a / np.linalg.norm(z) / np.linalg.norm(a), -1, 1))
+        assert angle == pytest.approx(t * omega, rel=1e-9)
+
+
+def test_slerp_keeps_gaussian_latents_on_the_shell_but_lerp_does_not():
+    d = 100
+    a, b = latent_from_seed(1, d), latent_from_seed(2, d)
+    shell = typical_norm(d)
+    assert np.linalg.norm(slerp(a, b, 0.5)) == pytest.approx(shell, rel=0.15)
+    assert np.linalg.norm(lerp(a, b, 0.5)) < 0.8 * shell  # about shell / sqrt(2)
+
+
+def test_slerp_edge_cases():
+    a = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(slerp(a, 2 * a, 0.5), 1.5 * a)  # parallel: falls back to lerp
+    with pytest.raises(ValueError, match="opposite"):
+        slerp(a, -a, 0.5)
+    with pytest.raises(ValueError, match="same shape"):
+        slerp(a, a[:2], 0.5)
+
+
+def test_lerp_endpoints_and_interpolate_defaults():
+    a, b = latent_from_seed(4, 8, "uniform"), latent_from_seed(5, 8, "uniform")
+    np.testing.assert_array_equal(lerp(a, b, 0.0), a)
+    np.testing.assert_array_equal(lerp(a, b, 1.0), b)
+    np.testing.assert_array_equal(interpolate(a, b, 0.3, "uniform"), lerp(a, b, 0.3))
+    np.testing.assert_array_equal(interpolate(a, b, 0.3, "gaussian"), slerp(a, b, 0.3))
+    with pytest.raises(ValueError, match="slerp"):
+        interpolate(a, b, 0.3, method="cubic")
+
+
+def test_latent_from_seed_is_reproducible_and_follows_the_prior():
+    np.testing.assert_array_equal(latent_from_seed(7, 100), latent_from_seed(7, 100))
+    assert not np.array_equal(latent_from_seed(7, 100), latent_from_seed(8, 100))
+    u = latent_from_seed(7, 1000, "uniform")
+    assert u.dtype == np.float32 and u.min() >= -1 and u.max() <= 1
+    with pytest.raises(ValueError, match="gaussian"):
+        latent_from_seed(7, 10, "cauchy")
+
+
+# ----------------------------------------------------------------------------- directions
+
+
+def test_directions_are_orthonormal_sorted_and_deterministic(checkpoint):
+    from ganlib.checkpoint import load_generator
+
+    G, _ = load_generator(checkpoint)
+    dirs, eig = latent_directions(G, 100, "gaussian", n_directions=6, n_samples=512)
+    assert dirs.shape == (6, 100) and dirs.dtype == np.float32
+    np.testing.assert_allclose(dirs @ dirs.T, np.eye(6), atol=1e-5)
+    assert eig.shape == (100,) and np.all(np.diff(eig) <= 0) and eig[-1] >= 0
+    again, _ = latent_directions(G, 100, "gaussian", n_directions=6, n_samples=512)
+    np.testing.assert_array_equal(dirs, again)
+
+
+def test_directions_recover_a_linear_generators_singular_vectors():
+    # G(z) = z W with W = U diag(s) V^T: J^T J = W W^T, whose eigenvectors are U's columns.
+    rng = np.random.default_rng(0)
+    d = 8
+    U = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    V = np.linalg.qr(rng.standard_normal((784, d)))[0]
+    s = np.array([8.0, 5.0, 3.0, 2.0, 1.0, 0.5, 0.2, 0.1])
+    dense = Dense(d, 784, rng=0)
+    dense.params["W"][...] = (U * s) @ V.T
+    G = Sequential(dense)
+    dirs, eig = latent_directions(G, d, n_directions=4, n_samples=4096)
+    for i in range(4):
+        assert abs(dirs[i] @ U[:, i]) > 0.99, f"direction {i} misses the singular vector"
+    np.testing.assert_allclose(eig[:4], s[:4] ** 2, rtol=0.1)
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def test_render_png_is_a_nearest_neighbour_enlargement():
+    image = np.linspace(-1, 1, 784, dtype=np.float32)
+    pixels = decode_png(render_png(image, scale=8))
+    assert pixels.shape == (224, 224)
+    np.testing.assert_array_equal(pixels[::8, ::8], to_pixels(image))
+    np.testing.assert_array_equal(pixels, np.kron(to_pixels(image), np.ones((8, 8), dtype=np.uint8)))
+    assert to_pixels(-np.ones(784))[0, 0] == 0 and to_pixels(np.ones(784))[0, 0] == 255
+
+
+def test_render_strip_lays_images_side_by_side():
+    images = np.stack([np.full(784, v, dtype=np.float32) for v in (-1.0, 0.0, 1.0)])
+    pixels = decode_png(render_strip(images, scale=3, gap=2))
+    assert pixels.shape == (84, 3 * 84 + 2 * 2)
+    assert pixels[0, 0] == 0 and pixels[0, 86] == 128 and pixels[0, -1] == 255
+
+
+# ----------------------------------------------------------------------------- nearest training image
+
+
+def test_nearest_training_finds_an_exact_copy(train_images):
+    nn = NearestTraining(train_images)
+    x = train_images[123].astype(np.float32) / 127.5 - 1
+    distance, index = nn.query(x)
+    assert index == 123 and distance == 0.0
+
+
+def test_nearest_training_agrees_with_the_metrics_module(train_images):
+    metrics = pytest.importorskip("ganlib.metrics")
+    if not hasattr(metrics, "nearest_training_distance"):
+        pytest.skip("ganlib.metrics.nearest_training_distance not available")
+    rng = np.random.default_rng(5)
+    samples = rng.uniform(-1, 1, size=(4, 784)).astype(np.float32)
+    train = train_images.astype(np.float32) / 127.5 - 1
+    dist, idx = metrics.nearest_training_distance(samples, train)
+    nn = NearestTraining(train_images)
+    for k in range(4):
+        d, i = nn.query(samples[k])
+        assert i == idx[k] and d == pytest.approx(dist[k], rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- the widget
+
+
+def test_moving_a_slider_changes_the_image(explorer):
+    before = explorer.image.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n"
+    explorer.sliders[0].value = 2.0
+    assert explorer.image.value != before
+    explorer.sliders[0].value = 0.0
+    assert explorer.image.value == before  # back where we started: the seed's own z
+
+
+def test_every_slider_moves_along_its_own_direction(explorer):
+    z0 = explorer.current_z()
+    explorer.sliders[2].value = 1.5
+    step = explorer.current_z() - z0
+    np.testing.assert_allclose(step, 1.5 * explorer.directions[2], atol=1e-5)
+
+
+def test_seed_reproduces_the_same_image(explorer, checkpoint, train_images):
+    explorer.seed.value = 42
+    image42 = explorer.image.value
+    np.testing.assert_array_equal(explorer.current_z(), latent_from_seed(42, 100))
+    explorer.new_z_button.click()
+    assert explorer.seed.value != 42 and explorer.image.value != image42
+    explorer.sliders[1].value = 1.0
+    explorer.seed.value = 42  # a new seed resets the sliders
+    assert all(s.value == 0 for s in explorer.sliders)
+    assert explorer.image.value == image42
+    other = make_explorer(checkpoint, train_images=train_images, seed=42)
+    assert other.image.value == image42  # another session, same seed, same digit
+    assert image42 == render_png(explorer.generate(latent_from_seed(42, 100)))
+
+
+def test_interpolation_endpoints_reproduce_the_chosen_digits(explorer):
+    explorer.seed_a.value, explorer.seed_b.value = 3, 8
+    explorer.tabs.selected_index = 1
+    for method in ("slerp", "lerp"):
+        explorer.method.value = method
+        explorer.t.value = 0.0
+        assert explorer.image.value == render_png(explorer.generate(latent_from_seed(3, 100)))
+        explorer.t.value = 1.0
+        assert explorer.image.value == render_png(explorer.generate(latent_from_seed(8, 100)))
+        explorer.t.value = 0.5
+        assert explorer.image.value not in (render_png(explorer.generate(latent_from_seed(s, 100))) for s in (3, 8))
+    explorer.tabs.selected_index = 0  # back to the directions tab: seed A's digit in both tabs
+    explorer.seed.value = 3
+    explorer.tabs.selected_index = 1
+    explorer.t.value = 0.0
+    image_a = explorer.image.value
+    explorer.tabs.selected_index = 0
+    assert explorer.image.value == image_a
+
+
+def test_interpolation_strip_and_norm_readout(explorer):
+    explorer.tabs.selected_index = 1
+    strip = explorer.strip.value
+    explorer.seed_b.value = 99
+    assert explorer.strip.value != strip
+    assert decode_png(explorer.strip.value).shape == (84, 8 * 84 + 7 * 2)
+    assert "slerp" in explorer.path_info.value and "typical" in explorer.path_info.value
+
+
+def test_bad_checkpoint_path_shows_a_message_and_keeps_the_model(explorer, tmp_path):
+    G = explorer.G
+    explorer.path.value = str(tmp_path / "missing.npz")
+    explorer.load_button.click()
+    assert "could not load" in explorer.status.value and "no checkpoint at" in explorer.status.value
+    assert "Traceback" not in explorer.status.value
+    assert explorer.G is G
+    before = explorer.image.value
+    explorer.sliders[0].value = 1.0  # the previous model still works
+    assert explorer.image.value != before
+
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(b"this is not a zip file")
+    assert explorer.load(damaged) is False
+    assert "not a readable ganlib checkpoint" in explorer.status.value
+    assert explorer.G is G
+
+
+def test_loading_another_checkpoint_switches_model(explorer, other_checkpoint):
+    assert explorer.load(other_checkpoint)
+    assert explorer.latent_dim == 16 and explorer.latent_dist == "uniform"
+    assert explorer.directions.shape == (6, 16) and explorer.method.value == "lerp"
+    assert "loaded" in explorer.status.value and explorer.error is None
+    before = explorer.image.value
+    explorer.sliders[5].value = -2.0
+    assert explorer.image.value != before
+
+
+def test_missing_initial_checkpoint_is_reported_in_the_ui(tmp_path, checkpoint, train_images):
+    e = make_explorer(tmp_path / "nothing-here.npz", train_images=train_images)
+    assert e.G is None and "no checkpoint at" in e.status.value and e.error
+    e.sliders[0].value = 1.0  # no model: nothing to do, and no exception
+    assert e.load(checkpoint) and e.image.value
+
+
+def test_analysis_panel_shows_nearest_image_and_classifier_state(checkpoint, train_images, tmp_path):
+    e = make_explorer(checkpoint, classifier=tmp_path / "no-classifier.npz", train_images=train_images)
+    assert "classifier unavailable:" in e.prediction.value
+    assert "distance" in e.nearest_label.value and e.nearest_image.value
+    distance, index = e.nearest.query(e.generate(e.current_z()))
+    assert f"#{index}" in e.nearest_label.value and f"{distance:.2f}" in e.nearest_label.value
+
+    off = make_explorer(checkpoint, train_images=None)
+    assert "unavailable" in off.nearest_label.value
+
+
+def test_classifier_prediction_is_shown(checkpoint, train_images):
+    metrics = pytest.importorskip("ganlib.metrics")
+    clf = metrics.Classifier(metrics.build_classifier_network().eval())
+    e = make_explorer(checkpoint, classifier=clf, train_images=train_images)
+    p = clf.predict_proba(e.generate(e.current_z())[None])[0]
+    top = int(np.argmax(p))
+    assert f"Classifier</b>: {top} " in e.prediction.value and "<svg" in e.prediction.value
+
+
+def test_analysis_is_throttled_inside_an_event_loop(checkpoint, train_images):
+    async def scenario():
+        e = make_explorer(checkpoint, train_images=train_images, analysis_interval=0.05)
+        for v in (0.5, 1.0, 1.5, 2.0):  # a fast drag: the image follows every step
+            e.sliders[0].value = v
+            assert e.image.value == render_png(e.generate(e.current_z()))
+        await asyncio.sleep(0.2)  # the trailing analysis catches up with the last image
+        _, index = e.nearest.query(e.generate(e.current_z()))
+        assert f"#{index}<" in e.nearest_label.value
+        assert e._pending is None
+
+    asyncio.run(scenario())
+
+
+def test_find_checkpoints_lists_only_ganlib_files(tmp_path, checkpoint):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "g.npz").write_bytes(checkpoint.read_bytes())
+    np.savez(tmp_path / "runs" / "plain.npz", x=np.zeros(3))
+    (tmp_path / "runs" / "broken.npz").write_bytes(b"nope")
+    found = find_checkpoints([tmp_path / "runs"])
+    assert len(found) == 1 and found[0].endswith("g.npz")
+    assert zipfile.is_zipfile(found[0])
+
+
+def test_explorer_displays_as_a_widget(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "ganlib-explorer" in explorer.widget._dom_classes
+
+
+def test_a_generator_of_non_images_is_refused(explorer, tmp_path):
+    toy_config = CONFIGS["default"].replace(data_dim=1, g_output="linear", g_hidden=(8,))
+    toy = save_generator(GAN(toy_config), tmp_path / "toy.npz")
+    assert explorer.load(toy) is False
+    assert "not 28x28 images" in explorer.status.value and explorer.latent_dim == 100

@@ -59,12 +59,19 @@ def _atomic_savez(path: Path, arrays: dict) -> Path:
             np.savez_compressed(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private (0600); give it the usual mode
         os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
     except BaseException:
         with _suppress_oserror():
             os.unlink(tmp)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _suppress_oserror:

@@ -180,3 +180,10 @@ def test_sample_generator_is_seeded_and_chunked(trained, tmp_path):
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     assert not np.array_equal(a, ckpt.sample_generator(G, meta, 25, seed=5))
     assert ckpt.runs_dir("x").parent.name == "runs"
+
+
+def test_saved_file_has_the_usual_permissions(trained, tmp_path):
+    path = save_checkpoint(trained, tmp_path / "c.npz")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -44,18 +44,18 @@ from __future__ import annotations
 
 import asyncio
 import html
-import struct
 import time
 import zipfile
-import zlib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from . import viz
+
 __all__ = [
     "latent_from_seed", "typical_norm", "prior_std", "slerp", "lerp", "interpolate",
-    "latent_directions", "to_pixels", "encode_png", "render_png", "render_strip",
+    "latent_directions", "to_pixels", "render_png", "render_strip",
     "NearestTraining", "find_checkpoints", "LatentExplorer",
 ]
 
@@ -217,35 +217,13 @@ def _draw(rng, shape, dist: str) -> np.ndarray:
 
 def to_pixels(image) -> np.ndarray:
     """An image in [-1, 1] (784 values or 28x28) -> uint8 (28, 28), 0 = black, 255 = white."""
-    x = np.asarray(image, dtype=np.float32).reshape(SIDE, SIDE)
-    return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def _png_chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-
-def encode_png(gray) -> bytes:
-    """A 2-D uint8 array as an 8-bit grayscale PNG file, in ~10 lines (PNG spec, ISO/IEC 15948).
-
-    Each row is prefixed by filter byte 0 ("none") and the rows are deflated with zlib.
-    """
-    gray = np.ascontiguousarray(gray, dtype=np.uint8)
-    if gray.ndim != 2:
-        raise ValueError(f"encode_png takes a 2-D uint8 array, got shape {gray.shape}")
-    h, w = gray.shape
-    raw = np.zeros((h, w + 1), dtype=np.uint8)
-    raw[:, 1:] = gray
-    header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)  # width, height, 8 bits, grayscale, defaults
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + _png_chunk(b"IEND", b""))
+    return viz.to_uint8(np.asarray(image, dtype=np.float32).reshape(SIDE, SIDE))
 
 
 def render_png(image, scale: int = 8) -> bytes:
     """PNG bytes of one image in [-1, 1] (784 values), enlarged ``scale`` times with nearest
     neighbour (each pixel becomes a ``scale`` x ``scale`` block): crisp at any zoom."""
-    pixels = to_pixels(image)
-    return encode_png(np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1))
+    return viz.to_png_bytes(to_pixels(image), scale=scale)
 
 
 def render_strip(images, scale: int = 3, gap: int = 2, gap_value: int = 255) -> bytes:
@@ -255,7 +233,7 @@ def render_strip(images, scale: int = 3, gap: int = 2, gap_value: int = 255) -> 
     row = [tiles[0]]
     for tile in tiles[1:]:
         row += [sep, tile]
-    return encode_png(np.concatenate(row, axis=1))
+    return viz.to_png_bytes(np.concatenate(row, axis=1), scale=1)
 
 
 # =============================================================================== memorisation check

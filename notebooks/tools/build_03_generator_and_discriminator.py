@@ -23,7 +23,7 @@ cells = [
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from ganlib import Dense, LeakyReLU, Sequential, Tanh, viz
+    from ganlib import Dense, Dropout, LeakyReLU, Sequential, Tanh, viz
     from ganlib.data import load_mnist, to_tanh_range
     from ganlib.gan import CONFIGS, GAN, build_discriminator, build_generator
     from ganlib.layers import sigmoid
@@ -92,13 +92,16 @@ cells = [
 
     The mirror image, 784 to 512 to 256, ending in a **single logit** $s$ per image, without a sigmoid: the
     probability $D(x) = \sigma(s)$ is folded into the loss, which is computed from logits for numerical stability
-    (notebook 02). Built right after $G$ from the same `rng`:
+    (notebook 02). After each hidden layer, dropout (Srivastava et al., 2014) zeroes 30% of the units at random
+    while training: $D$ cannot lean on a few pixels of particular training images, which measurably keeps the
+    generator from dropping digits (see the README's results; the original GAN paper used dropout in $D$ too).
+    Built right after $G$ from the same `rng`:
     """),
     code(r"""
     D = Sequential(
-        Dense(784, 512, rng=rng), LeakyReLU(0.2),   # x (N, 784) -> (N, 512)
-        Dense(512, 256, rng=rng), LeakyReLU(0.2),   #   -> (N, 256)
-        Dense(256, 1, rng=rng),                     #   -> logit s (N, 1); D(x) = sigmoid(s)
+        Dense(784, 512, rng=rng), LeakyReLU(0.2), Dropout(0.3, rng=rng),   # x (N, 784) -> (N, 512)
+        Dense(512, 256, rng=rng), LeakyReLU(0.2), Dropout(0.3, rng=rng),   #   -> (N, 256)
+        Dense(256, 1, rng=rng),                                            #   -> logit s (N, 1); D(x) = sigmoid(s)
     )
     print("G:", G)
     print("D:", D)

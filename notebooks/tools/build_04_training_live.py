@@ -28,16 +28,16 @@ cells = [
 
     import ganlib
     from ganlib import viz
-    from ganlib.checkpoint import load_checkpoint, save_checkpoint
+    from ganlib.checkpoint import load_checkpoint, runs_dir, save_checkpoint
     from ganlib.data import load_mnist, to_tanh_range
     from ganlib.gan import CONFIGS, GAN
     from ganlib.viz import LiveTrainingDisplay
 
     FAST = os.environ.get("GANLIB_FAST") == "1"  # set by the test suite: shrink training
 
-    REPO = Path(ganlib.__file__).resolve().parents[1]  # the repository root
+    REPO = runs_dir().parent  # the repository root
     # A quick run writes elsewhere, so that the tests never overwrite a fully trained model.
-    RUN_DIR = REPO / "runs" / ("04-training-live-fast" if FAST else "04-training-live")  # runs/ is not in git
+    RUN_DIR = runs_dir("04-training-live-fast" if FAST else "04-training-live")  # <repo>/runs/ is not in git
     """),
     md(r"""
     ## 1. Algorithm 1

@@ -32,7 +32,7 @@ cells = [
 
     import ganlib
     from ganlib import viz
-    from ganlib.checkpoint import default_generator_path, load_generator
+    from ganlib.checkpoint import default_generator_path, load_generator, runs_dir, sample_generator
     from ganlib.data import load_mnist, to_tanh_range
     from ganlib.gan import CONFIGS, GAN, TrainingDiverged
     from ganlib.losses import generator_loss
@@ -41,7 +41,7 @@ cells = [
 
     FAST = os.environ.get("GANLIB_FAST") == "1"  # set by the test suite: shrink training
     N = 1_000 if FAST else 10_000  # samples to evaluate; the paper's protocol uses 10,000
-    REPO = Path(ganlib.__file__).resolve().parents[1]  # the repository root
+    REPO = runs_dir().parent  # the repository root
     """),
     md(r"""
     ## 1. The generator to evaluate
@@ -53,9 +53,9 @@ cells = [
     """),
     code(r"""
     candidates = [
-        REPO / "runs" / "04-training-live" / "checkpoint.npz",  # notebook 04, full run
+        runs_dir("04-training-live") / "checkpoint.npz",  # notebook 04, full run
         default_generator_path(),  # data/generator.npz, shipped
-        REPO / "runs" / "04-training-live-fast" / "checkpoint.npz",  # notebook 04 with GANLIB_FAST=1
+        runs_dir("04-training-live-fast") / "checkpoint.npz",  # notebook 04 with GANLIB_FAST=1
     ]
     path = next((p for p in candidates if p.exists()), None)
     assert path is not None, "no trained generator found: run notebook 04 first"
@@ -64,18 +64,7 @@ cells = [
     print(f"generator: {path.relative_to(REPO)}, trained {meta['epoch']} epochs ({meta['iteration']} iterations); "
           f"z ~ {latent_dist} in {latent_dim} dimensions")
 
-
-    def generate(n, seed=0):
-        # n samples (n, 784) in [-1, 1] from G, with z drawn from the prior the generator was trained with
-        rng = np.random.default_rng(seed)
-        if latent_dist == "gaussian":
-            z = rng.standard_normal((n, latent_dim), dtype=np.float32)
-        else:
-            z = rng.uniform(-1, 1, size=(n, latent_dim)).astype(np.float32)
-        return np.concatenate([G.forward(z[i:i + 1000]) for i in range(0, n, 1000)])
-
-
-    samples = generate(N)  # (N, 784) float32 in [-1, 1]
+    samples = sample_generator(G, meta, N)  # (N, 784) float32 in [-1, 1], z drawn from the generator's own prior
     assert samples.shape == (N, 784) and np.abs(samples).max() <= 1
     viz.show_grid(samples[:100], nrow=20, title="100 samples");
     """),

@@ -55,11 +55,17 @@ def chromium():
 def voila_url(tmp_path_factory, chromium, sync_playwright):
     pytest.importorskip("voila")
     pytest.importorskip("ipywidgets")
-    from ganlib.checkpoint import save_generator
+    from ganlib.checkpoint import default_generator_path, save_generator
     from ganlib.gan import CONFIGS, GAN
 
     tmp = tmp_path_factory.mktemp("voila")
-    checkpoint = save_generator(GAN(CONFIGS["default"]), tmp / "generator.npz")
+    # A copy of the shipped generator (so the screenshot shows a real digit), reached through
+    # GANLIB_EXPLORER_CHECKPOINT like a reader's own checkpoint; an untrained one if none ships.
+    checkpoint = tmp / "generator.npz"
+    if default_generator_path().exists():
+        shutil.copyfile(default_generator_path(), checkpoint)
+    else:
+        save_generator(GAN(CONFIGS["default"]), checkpoint)
     port = free_port()
     env = {**os.environ, "GANLIB_EXPLORER_CHECKPOINT": str(checkpoint)}
     log = open(tmp / "voila.log", "wb")

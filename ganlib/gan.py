@@ -208,7 +208,9 @@ class GAN:
     """
 
     def __init__(self, config: GANConfig | None = None, *, n_fixed: int = 64, **overrides):
-        config = (config or CONFIGS["default"]).replace(**overrides) if overrides else (config or CONFIGS["default"])
+        config = config or CONFIGS["default"]
+        if overrides:
+            config = config.replace(**overrides)
         self.config = config
         self.rng = np.random.default_rng(config.seed)
         self.G = build_generator(config, self.rng)
@@ -220,6 +222,7 @@ class GAN:
         self.G_ema = build_generator(config, np.random.default_rng(0)) if config.ema_decay else None
         if self.G_ema is not None:
             self.G_ema.flat_params[...] = self.G.flat_params
+            self._ema_delta = np.empty_like(self.G.flat_params)  # reused every step: no allocation
         self.epoch = 0  # completed epochs
         self.iteration = 0  # completed iterations (one G step each)
         self.history = History()
@@ -294,7 +297,7 @@ class GAN:
         r""":math:`\bar\theta \leftarrow \bar\theta + (1 - \beta)(\theta - \bar\theta)`, in place."""
         if self.G_ema is None:
             return
-        delta = np.subtract(self.G.flat_params, self.G_ema.flat_params, out=self.opt_G._scratch)
+        delta = np.subtract(self.G.flat_params, self.G_ema.flat_params, out=self._ema_delta)
         delta *= 1.0 - self.config.ema_decay
         self.G_ema.flat_params += delta
 

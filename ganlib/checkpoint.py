@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .gan import GAN, GANConfig, History, build_generator
+from .gan import GAN, GANConfig, History, build_generator, sample_prior
 from .network import Sequential
 
 __all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "save_generator", "load_generator",
@@ -222,11 +222,7 @@ def sample_generator(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk
     """
     config = metadata["config"]
     rng = np.random.default_rng(seed)
-    shape = (int(n), int(config["latent_dim"]))
-    if config["latent_dist"] == "gaussian":
-        z = rng.standard_normal(shape, dtype=np.float32)
-    else:
-        z = rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+    z = sample_prior(rng, (int(n), int(config["latent_dim"])), config["latent_dist"])
     if n == 0:
         return np.zeros((0, config.get("data_dim", 784)), dtype=np.float32)
     return np.concatenate([G.forward(z[i:i + chunk]) for i in range(0, len(z), chunk)])

@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from . import viz
+from .gan import sample_prior
 
 __all__ = [
     "latent_from_seed", "typical_norm", "prior_std", "slerp", "lerp", "interpolate",
@@ -72,7 +73,7 @@ def latent_from_seed(seed: int, latent_dim: int, dist: str = "gaussian") -> np.n
     ``dist`` is ``"gaussian"`` (N(0, I)) or ``"uniform"`` (U(-1, 1) per coordinate),
     as in ``GANConfig.latent_dist``.
     """
-    return _draw(np.random.default_rng(int(seed)), int(latent_dim), dist)
+    return sample_prior(np.random.default_rng(int(seed)), int(latent_dim), dist)
 
 
 def prior_std(dist: str) -> float:
@@ -181,7 +182,7 @@ def latent_directions(G, latent_dim: int, dist: str = "gaussian", n_directions: 
     ink = np.zeros(latent_dim, dtype=np.float64)
     for start in range(0, n_samples, batch_size):
         n = min(batch_size, n_samples - start)
-        z = _draw(rng, (n, latent_dim), dist)  # (n, d)
+        z = sample_prior(rng, (n, latent_dim), dist)  # (n, d)
         m = min(n, 64)  # the sign convention needs only a rough average
         out = G.forward(np.concatenate([z, z[:m]]))  # (n + m, 784)
         probes = rng.standard_normal((n, out.shape[1]), dtype=np.float32)  # u ~ N(0, I)
@@ -201,15 +202,6 @@ def latent_directions(G, latent_dim: int, dist: str = "gaussian", n_directions: 
             s = row[np.argmax(np.abs(row))]
         row *= np.sign(s)
     return directions.astype(np.float32), np.clip(eigenvalues, 0.0, None)
-
-
-def _draw(rng, shape, dist: str) -> np.ndarray:
-    """float32 draws from the prior: N(0, 1) or U(-1, 1) per coordinate."""
-    if dist == "gaussian":
-        return rng.standard_normal(shape, dtype=np.float32)
-    if dist == "uniform":
-        return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
-    raise ValueError(f"latent distribution must be 'gaussian' or 'uniform', got {dist!r}")
 
 
 # =============================================================================== images

@@ -36,7 +36,8 @@ from .losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from .network import Sequential
 from .optim import SGD, Adam
 
-__all__ = ["GANConfig", "CONFIGS", "GAN", "History", "TrainingDiverged", "build_generator", "build_discriminator"]
+__all__ = ["GANConfig", "CONFIGS", "GAN", "History", "TrainingDiverged", "build_generator", "build_discriminator",
+           "sample_prior"]
 
 IMAGE_DIM = 28 * 28
 
@@ -123,6 +124,16 @@ CONFIGS = {
         generator_loss="minimax",
     ),
 }
+
+
+def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.ndarray:
+    """float32 draws of z from the prior p_z: ``"gaussian"`` N(0, 1) or ``"uniform"`` U(-1, 1)
+    per coordinate, of the given shape, e.g. ``(N, latent_dim)``. The one place ganlib draws z."""
+    if dist == "gaussian":
+        return rng.standard_normal(shape, dtype=np.float32)
+    if dist == "uniform":
+        return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+    raise ValueError(f"latent distribution must be 'gaussian' or 'uniform', got {dist!r}")
 
 
 def build_generator(config: GANConfig, rng) -> Sequential:
@@ -235,10 +246,7 @@ class GAN:
         return SGD(net, lr=lr, momentum=c.momentum, decay_rate=c.decay_rate)
 
     def _draw_latent(self, rng, n: int) -> np.ndarray:
-        shape = (n, self.config.latent_dim)
-        if self.config.latent_dist == "gaussian":
-            return rng.standard_normal(shape, dtype=np.float32)
-        return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+        return sample_prior(rng, (n, self.config.latent_dim), self.config.latent_dist)
 
     def sample_latent(self, n: int) -> np.ndarray:
         """n latent vectors z ~ p_z, shape (n, latent_dim), float32, drawn from the run's generator."""

@@ -112,15 +112,19 @@ def _rewrite(path, change):
     np.savez(path, **arrays)
 
 
-def test_mismatched_architecture_gives_clear_error(trained, tmp_path):
-    path = save_checkpoint(trained, tmp_path / "c.npz")
-
-    def widen(arrays):
+def _edit_metadata(path, edit):
+    """Rewrite the checkpoint's JSON metadata with ``edit(meta)`` applied."""
+    def change(arrays):
         meta = json.loads(str(arrays["metadata.json"]))
-        meta["config"]["g_hidden"] = [64]
+        edit(meta)
         arrays["metadata.json"] = np.array(json.dumps(meta))
 
-    _rewrite(path, widen)
+    _rewrite(path, change)
+
+
+def test_mismatched_architecture_gives_clear_error(trained, tmp_path):
+    path = save_checkpoint(trained, tmp_path / "c.npz")
+    _edit_metadata(path, lambda meta: meta["config"].__setitem__("g_hidden", [64]))
     with pytest.raises(CheckpointError, match="does not fit its recorded configuration"):
         load_checkpoint(path)
 
@@ -131,13 +135,7 @@ def test_missing_array_and_newer_format(trained, tmp_path):
     with pytest.raises(CheckpointError, match="discriminator optimizer"):
         load_checkpoint(path)
     path = save_checkpoint(trained, tmp_path / "d.npz")
-
-    def future(arrays):
-        meta = json.loads(str(arrays["metadata.json"]))
-        meta["format_version"] = 99
-        arrays["metadata.json"] = np.array(json.dumps(meta))
-
-    _rewrite(path, future)
+    _edit_metadata(path, lambda meta: meta.__setitem__("format_version", 99))
     with pytest.raises(CheckpointError, match="newer ganlib"):
         load_checkpoint(path)
 

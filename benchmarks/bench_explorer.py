@@ -62,8 +62,10 @@ from ganlib.gan import CONFIGS, GAN  # noqa: E402
 
 def stats(seconds) -> str:
     ms = np.asarray(seconds) * 1e3
-    return (f"median {np.median(ms):6.2f} ms   p95 {np.percentile(ms, 95):6.2f} ms   "
-            f"max {ms.max():6.2f} ms   (n = {len(ms)})")
+    return (
+        f"median {np.median(ms):6.2f} ms   p95 {np.percentile(ms, 95):6.2f} ms   "
+        f"max {ms.max():6.2f} ms   (n = {len(ms)})"
+    )
 
 
 def pick_checkpoint(arg, tmp: Path) -> Path:
@@ -155,8 +157,9 @@ def python_figures(checkpoint: Path, moves: int) -> None:
 
     G, z = explorer.G, explorer.current_z()[None]
     x = G.forward(z)[0]
-    nearest = explorer.nearest if explorer.nearest is not None else NearestTraining(
-        np.zeros((50_000, 784), dtype=np.uint8))
+    nearest = (
+        explorer.nearest if explorer.nearest is not None else NearestTraining(np.zeros((50_000, 784), dtype=np.uint8))
+    )
     parts = {
         "generator forward (1 row)": lambda: G.forward(z),
         "PNG 224 x 224": lambda: render_png(x),
@@ -189,9 +192,20 @@ def browser_figures(checkpoint: Path, moves: int) -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "GANLIB_EXPLORER_CHECKPOINT": str(checkpoint.resolve())}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         "notebooks/05-exploring-the-latent-space.ipynb"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            "notebooks/05-exploring-the-latent-space.ipynb",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
@@ -200,16 +214,26 @@ def browser_figures(checkpoint: Path, moves: int) -> None:
             except OSError:
                 time.sleep(0.3)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             page = browser.new_page()
             t0 = time.perf_counter()
             page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
             handle = page.locator(".ganlib-explorer .widget-slider .noUi-handle").first
             handle.wait_for(state="visible", timeout=180_000)
-            page.wait_for_function("() => document.querySelector('.ganlib-explorer img.ge-digit').naturalWidth > 0",
-                                   timeout=60_000)
+            page.wait_for_function(
+                "() => document.querySelector('.ganlib-explorer img.ge-digit').naturalWidth > 0", timeout=60_000
+            )
             print(f"\nbrowser: page ready after {time.perf_counter() - t0:.1f} s (kernel start + notebook run)")
             # Timestamps taken inside the page: a key press (capture phase) and the digit's src
             # attribute changing (MutationObserver), so Playwright's own overhead is not counted.

@@ -82,6 +82,7 @@ pc = time.perf_counter
 
 # --------------------------------------------------------------------------- helpers
 
+
 def peak_rss_mb(who=resource.RUSAGE_SELF) -> float:
     r = resource.getrusage(who).ru_maxrss
     return r / 2**20 if platform.system() == "Darwin" else r / 1024  # bytes on macOS, KiB on Linux
@@ -120,6 +121,7 @@ def loadavg() -> str:
 
 def blas_info():
     from threadpoolctl import threadpool_info
+
     return [i for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
@@ -146,20 +148,39 @@ def cpu_model() -> str:
 
 def spread(values) -> str:
     med = statistics.median(values)
-    return (f"median {med:8.1f}  min {min(values):8.1f}  max {max(values):8.1f}  "
-            f"(max-min)/median {100 * (max(values) - min(values)) / med:5.1f}%")
+    return (
+        f"median {med:8.1f}  min {min(values):8.1f}  max {max(values):8.1f}  "
+        f"(max-min)/median {100 * (max(values) - min(values)) / med:5.1f}%"
+    )
 
 
 def check_reference(cfg) -> list[str]:
     """What in CONFIGS['reference'] differs from the benchmark's stated reference."""
-    expected = dict(latent_dim=100, latent_dist="gaussian", g_hidden=(256, 512), d_hidden=(512, 256),
-                    leaky_slope=0.2, d_dropout=0.0, optimizer="adam", lr_g=2e-4, lr_d=2e-4, beta1=0.5,
-                    beta2=0.999, batch_size=128, k=1, generator_loss="non_saturating", real_label=1.0,
-                    ema_decay=0.0, data_dim=784, g_output="tanh")
+    expected = dict(
+        latent_dim=100,
+        latent_dist="gaussian",
+        g_hidden=(256, 512),
+        d_hidden=(512, 256),
+        leaky_slope=0.2,
+        d_dropout=0.0,
+        optimizer="adam",
+        lr_g=2e-4,
+        lr_d=2e-4,
+        beta1=0.5,
+        beta2=0.999,
+        batch_size=128,
+        k=1,
+        generator_loss="non_saturating",
+        real_label=1.0,
+        ema_decay=0.0,
+        data_dim=784,
+        g_output="tanh",
+    )
     return [f"{k}={getattr(cfg, k)!r} (expected {v!r})" for k, v in expected.items() if getattr(cfg, k) != v]
 
 
 # --------------------------------------------------------------------------- GEMM accounting
+
 
 def gemm_list(cfg):
     """Every matrix product of one training iteration as (phase, kind, M, K, N); FLOPs = 2*M*K*N.
@@ -209,7 +230,9 @@ class NumpyGemms:
     def run(self) -> list[float]:
         times = []
         for call in self.calls:
-            t = pc(); call(); times.append(pc() - t)  # noqa: E702
+            t = pc()
+            call()
+            times.append(pc() - t)  # noqa: E702
         return times
 
 
@@ -233,7 +256,9 @@ class TorchGemms:
     def run(self) -> list[float]:
         times = []
         for call in self.calls:
-            t = pc(); call(); times.append(pc() - t)  # noqa: E702
+            t = pc()
+            call()
+            times.append(pc() - t)  # noqa: E702
         return times
 
 
@@ -242,11 +267,14 @@ def representative_gflops(a, b, reps: int, mm) -> float:
     flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
     times = []
     for _ in range(reps):
-        t = pc(); mm(a, b); times.append(pc() - t)  # noqa: E702
+        t = pc()
+        mm(a, b)
+        times.append(pc() - t)  # noqa: E702
     return flops / statistics.median(times) / 1e9
 
 
 # --------------------------------------------------------------------------- PyTorch model
+
 
 class TorchGAN:
     def __init__(self, cfg, gan, torch):
@@ -267,8 +295,8 @@ class TorchGAN:
         self.D = mlp([cfg.data_dim, *cfg.d_hidden, 1], None)
         # Same initial weights as ganlib (W is (in, out) there, (out, in) in torch).
         for tnet, gnet in ((self.G, gan.G), (self.D, gan.D)):
-            tl = [l for l in tnet if isinstance(l, nn.Linear)]
-            gl = [l for l in gnet.layers if "W" in l.params]
+            tl = [layer for layer in tnet if isinstance(layer, nn.Linear)]
+            gl = [layer for layer in gnet.layers if "W" in layer.params]
             with torch.no_grad():
                 for t, g in zip(tl, gl):
                     t.weight.copy_(torch.from_numpy(g.params["W"].T.copy()))
@@ -310,29 +338,60 @@ class TorchGAN:
         """The same iteration, split into timed phases (the G step's backward split with autograd.grad)."""
         torch, m = self.torch, self.m
         t0 = pc()
-        z = torch.randn(m, self.cfg.latent_dim); t1 = pc()  # noqa: E702
-        fake = self.G(z).detach(); t2 = pc()  # noqa: E702
-        logits = self.D(torch.cat([real, fake])); t3 = pc()  # noqa: E702
-        loss_d = self.bce(logits[:m], self.ones) + self.bce(logits[m:], self.zeros); t4 = pc()  # noqa: E702
+        z = torch.randn(m, self.cfg.latent_dim)
+        t1 = pc()  # noqa: E702
+        fake = self.G(z).detach()
+        t2 = pc()  # noqa: E702
+        logits = self.D(torch.cat([real, fake]))
+        t3 = pc()  # noqa: E702
+        loss_d = self.bce(logits[:m], self.ones) + self.bce(logits[m:], self.zeros)
+        t4 = pc()  # noqa: E702
         self.opt_D.zero_grad(set_to_none=True)
-        loss_d.backward(); t5 = pc()  # noqa: E702
-        self.opt_D.step(); t6 = pc()  # noqa: E702
-        torch.sigmoid(logits[:m]).mean().item(); torch.sigmoid(logits[m:]).mean().item()  # noqa: E702
-        loss_d.item(); t7 = pc()  # noqa: E702
+        loss_d.backward()
+        t5 = pc()  # noqa: E702
+        self.opt_D.step()
+        t6 = pc()  # noqa: E702
+        torch.sigmoid(logits[:m]).mean().item()
+        torch.sigmoid(logits[m:]).mean().item()  # noqa: E702
+        loss_d.item()
+        t7 = pc()  # noqa: E702
         self._set_d_trainable(False)
-        z = torch.randn(m, self.cfg.latent_dim); t8 = pc()  # noqa: E702
-        fake = self.G(z); t9 = pc()  # noqa: E702
-        lf = self.D(fake); t10 = pc()  # noqa: E702
-        loss_g = self.bce(lf, self.ones_g); t11 = pc()  # noqa: E702
+        z = torch.randn(m, self.cfg.latent_dim)
+        t8 = pc()  # noqa: E702
+        fake = self.G(z)
+        t9 = pc()  # noqa: E702
+        lf = self.D(fake)
+        t10 = pc()  # noqa: E702
+        loss_g = self.bce(lf, self.ones_g)
+        t11 = pc()  # noqa: E702
         self.opt_G.zero_grad(set_to_none=True)
-        (dfake,) = torch.autograd.grad(loss_g, fake, retain_graph=False); t12 = pc()  # noqa: E702
-        fake.backward(dfake); t13 = pc()  # noqa: E702
-        self.opt_G.step(); t14 = pc()  # noqa: E702
+        (dfake,) = torch.autograd.grad(loss_g, fake, retain_graph=False)
+        t12 = pc()  # noqa: E702
+        fake.backward(dfake)
+        t13 = pc()  # noqa: E702
+        self.opt_G.step()
+        t14 = pc()  # noqa: E702
         self._set_d_trainable(True)
-        loss_g.item(); t15 = pc()  # noqa: E702
-        add_phases(t, [(t1 - t0) + (t8 - t7), t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5,
-                       t9 - t8, t10 - t9, t11 - t10, t12 - t11, t13 - t12, t14 - t13,
-                       (t7 - t6) + (t15 - t14)])
+        loss_g.item()
+        t15 = pc()  # noqa: E702
+        add_phases(
+            t,
+            [
+                (t1 - t0) + (t8 - t7),
+                t2 - t1,
+                t3 - t2,
+                t4 - t3,
+                t5 - t4,
+                t6 - t5,
+                t9 - t8,
+                t10 - t9,
+                t11 - t10,
+                t12 - t11,
+                t13 - t12,
+                t14 - t13,
+                (t7 - t6) + (t15 - t14),
+            ],
+        )
         return t15 - t0
 
 
@@ -368,34 +427,70 @@ def ganlib_phased_iteration(gan, x_real, t: dict):
     """
     from ganlib.layers import sigmoid
     from ganlib.losses import discriminator_loss, generator_loss
+
     cfg, m = gan.config, len(x_real)
     t0 = pc()
-    z = gan.sample_latent(m); t1 = pc()  # noqa: E702
-    x_fake = gan.G.forward(z); t2 = pc()  # noqa: E702
-    logits = gan.D.forward(np.concatenate([x_real, x_fake])); t3 = pc()  # noqa: E702
-    loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], cfg.real_label); t4 = pc()  # noqa: E702
-    gan.D.backward(np.concatenate([d_real, d_fake]), need_dx=False); t5 = pc()  # noqa: E702
-    gan.opt_D.step(); t6 = pc()  # noqa: E702
-    float(sigmoid(logits[:m]).mean()); float(sigmoid(logits[m:]).mean()); np.isfinite(loss); t7 = pc()  # noqa: E702
-    z = gan.sample_latent(m); t8 = pc()  # noqa: E702
-    x_fake = gan.G.forward(z); t9 = pc()  # noqa: E702
-    lf = gan.D.forward(x_fake); t10 = pc()  # noqa: E702
-    loss_g, dlogits = generator_loss(lf, cfg.generator_loss); t11 = pc()  # noqa: E702
-    dx_fake = gan.D.backward(dlogits, need_param_grads=False); t12 = pc()  # noqa: E702
-    gan.G.backward(dx_fake, need_dx=False); t13 = pc()  # noqa: E702
-    gan.opt_G.step(); t14 = pc()  # noqa: E702
-    gan.iteration += 1; np.isfinite(loss_g); t15 = pc()  # noqa: E702
-    add_phases(t, [(t1 - t0) + (t8 - t7), t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5,
-                   t9 - t8, t10 - t9, t11 - t10, t12 - t11, t13 - t12, t14 - t13,
-                   (t7 - t6) + (t15 - t14)])
+    z = gan.sample_latent(m)
+    t1 = pc()  # noqa: E702
+    x_fake = gan.G.forward(z)
+    t2 = pc()  # noqa: E702
+    logits = gan.D.forward(np.concatenate([x_real, x_fake]))
+    t3 = pc()  # noqa: E702
+    loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], cfg.real_label)
+    t4 = pc()  # noqa: E702
+    gan.D.backward(np.concatenate([d_real, d_fake]), need_dx=False)
+    t5 = pc()  # noqa: E702
+    gan.opt_D.step()
+    t6 = pc()  # noqa: E702
+    float(sigmoid(logits[:m]).mean())
+    float(sigmoid(logits[m:]).mean())
+    np.isfinite(loss)
+    t7 = pc()  # noqa: E702
+    z = gan.sample_latent(m)
+    t8 = pc()  # noqa: E702
+    x_fake = gan.G.forward(z)
+    t9 = pc()  # noqa: E702
+    lf = gan.D.forward(x_fake)
+    t10 = pc()  # noqa: E702
+    loss_g, dlogits = generator_loss(lf, cfg.generator_loss)
+    t11 = pc()  # noqa: E702
+    dx_fake = gan.D.backward(dlogits, need_param_grads=False)
+    t12 = pc()  # noqa: E702
+    gan.G.backward(dx_fake, need_dx=False)
+    t13 = pc()  # noqa: E702
+    gan.opt_G.step()
+    t14 = pc()  # noqa: E702
+    gan.iteration += 1
+    np.isfinite(loss_g)
+    t15 = pc()  # noqa: E702
+    add_phases(
+        t,
+        [
+            (t1 - t0) + (t8 - t7),
+            t2 - t1,
+            t3 - t2,
+            t4 - t3,
+            t5 - t4,
+            t6 - t5,
+            t9 - t8,
+            t10 - t9,
+            t11 - t10,
+            t12 - t11,
+            t13 - t12,
+            t14 - t13,
+            (t7 - t6) + (t15 - t14),
+        ],
+    )
     return t15 - t0
 
 
 # --------------------------------------------------------------------------- memory epoch (subprocess)
 
+
 def memory_child(threads: int) -> None:
     """Train ganlib alone for one epoch; print one JSON line with its peak RSS and timing."""
     from threadpoolctl import threadpool_limits
+
     limiter = threadpool_limits(limits=threads, user_api="blas")  # noqa: F841  (kept alive)
     rss_start = current_rss_mb()
     X = to_tanh_range(load_mnist("train")[0])
@@ -404,11 +499,23 @@ def memory_child(threads: int) -> None:
     t = pc()
     history = gan.train(X, epochs=1, progress=False)
     elapsed = pc() - t
-    print("MEMORY_CHILD " + json.dumps({
-        "peak_rss_mb": vm_hwm_mb(), "ru_maxrss_mb": peak_rss_mb(), "rss_start_mb": rss_start, "rss_after_data_mb": rss_data,
-        "rss_end_mb": current_rss_mb(), "iterations": len(history), "seconds": elapsed,
-        "images": len(history) * gan.config.batch_size, "torch_imported": "torch" in sys.modules,
-    }), flush=True)
+    print(
+        "MEMORY_CHILD "
+        + json.dumps(
+            {
+                "peak_rss_mb": vm_hwm_mb(),
+                "ru_maxrss_mb": peak_rss_mb(),
+                "rss_start_mb": rss_start,
+                "rss_after_data_mb": rss_data,
+                "rss_end_mb": current_rss_mb(),
+                "iterations": len(history),
+                "seconds": elapsed,
+                "images": len(history) * gan.config.batch_size,
+                "torch_imported": "torch" in sys.modules,
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_memory_epoch(threads: int) -> dict | None:
@@ -416,25 +523,36 @@ def run_memory_epoch(threads: int) -> dict | None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith("MEMORY_CHILD "):
-            return json.loads(line[len("MEMORY_CHILD "):])
+            return json.loads(line[len("MEMORY_CHILD ") :])
     print(f"  memory epoch subprocess failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
     return None
 
 
 # --------------------------------------------------------------------------- main
 
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--iterations", type=int, default=None, help="iterations per round and framework (default 100)")
     p.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 5)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up iterations of each (default 15)")
     p.add_argument("--phase-repeats", type=int, default=None, help="iterations timed phase by phase (default 60)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="threads for numpy's BLAS and torch (default: what numpy's BLAS uses now)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for numpy's BLAS and torch (default: what numpy's BLAS uses now)",
+    )
     p.add_argument("--quick", action="store_true", help="tiny run for smoke testing (no memory epoch)")
-    p.add_argument("--memory-epoch", dest="memory_epoch", action=argparse.BooleanOptionalAction, default=None,
-                   help="train one epoch in a subprocess and report its peak RSS (default: on unless --quick)")
+    p.add_argument(
+        "--memory-epoch",
+        dest="memory_epoch",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train one epoch in a subprocess and report its peak RSS (default: on unless --quick)",
+    )
     p.add_argument("--_memory-child", dest="memory_child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
 
@@ -453,9 +571,11 @@ def main(argv=None) -> int:
 
     # ---- environment (numpy's BLAS is described before torch is imported) ----
     print("== environment")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
-          f"CPU: {cpu_model()}, os.cpu_count()={os.cpu_count()}, "
-          f"affinity={len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 'n/a'}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
+        f"CPU: {cpu_model()}, os.cpu_count()={os.cpu_count()}, "
+        f"affinity={len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 'n/a'}"
+    )
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         print(f"  {var}={os.environ[var]!r}" if var in os.environ else f"  {var} unset")
     pools = blas_info()
@@ -467,10 +587,12 @@ def main(argv=None) -> int:
     print(f"  numpy BLAS kernel that runs: {kernel}")
 
     from threadpoolctl import threadpool_limits
+
     threads = a.threads or numpy_blas_threads()
     limiter = threadpool_limits(limits=threads, user_api="blas")  # noqa: F841  (kept alive for the run)
 
     import torch
+
     try:
         torch.set_num_interop_threads(1)
         interop_note = ""
@@ -479,10 +601,14 @@ def main(argv=None) -> int:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     mkl = "MKL" if torch.backends.mkl.is_available() else "no MKL"
-    print(f"torch {torch.__version__} ({mkl}, mkldnn={torch.backends.mkldnn.is_available()}), "
-          f"threads={torch.get_num_threads()}, interop={torch.get_num_interop_threads()}{interop_note}")
-    print(f"threads used: numpy BLAS {numpy_blas_threads()}, torch {torch.get_num_threads()}; "
-          f"load average at start: {loadavg()}")
+    print(
+        f"torch {torch.__version__} ({mkl}, mkldnn={torch.backends.mkldnn.is_available()}), "
+        f"threads={torch.get_num_threads()}, interop={torch.get_num_interop_threads()}{interop_note}"
+    )
+    print(
+        f"threads used: numpy BLAS {numpy_blas_threads()}, torch {torch.get_num_threads()}; "
+        f"load average at start: {loadavg()}"
+    )
 
     # ---- data and models ----
     cfg = CONFIGS["reference"]
@@ -494,7 +620,7 @@ def main(argv=None) -> int:
     print(f"MNIST train {X.shape} {X.dtype} loaded in {pc() - t:.1f} s (not timed below)")
     order = np.random.default_rng(123).permutation(len(X))
     n_batches = min(max(iterations, warmup, phase_reps), len(X) // m)
-    batches = [np.ascontiguousarray(X[np.sort(order[i * m:(i + 1) * m])]) for i in range(n_batches)]
+    batches = [np.ascontiguousarray(X[np.sort(order[i * m : (i + 1) * m])]) for i in range(n_batches)]
     tbatches = [torch.from_numpy(b) for b in batches]  # shares memory: the same data for both
 
     gan = GAN(cfg)
@@ -522,8 +648,10 @@ def main(argv=None) -> int:
     rep_at, rep_bt = torch.from_numpy(rep_a), torch.from_numpy(rep_b)
 
     print(f"\n== warm-up: {warmup} iterations each")
-    run_ganlib(warmup); run_torch(warmup)  # noqa: E702
-    np_gemms.run(); th_gemms.run()  # noqa: E702
+    run_ganlib(warmup)
+    run_torch(warmup)  # noqa: E702
+    np_gemms.run()
+    th_gemms.run()  # noqa: E702
 
     # ---- alternating rounds ----
     print(f"== {rounds} rounds x {iterations} iterations (batch {m}), alternating ganlib / torch")
@@ -538,25 +666,33 @@ def main(argv=None) -> int:
             cpu_ms[name].append(1e3 * cpu / iterations)
         tn, tt = [], []
         for _ in range(gemm_reps):
-            a_ = np_gemms.run(); b_ = th_gemms.run()  # noqa: E702
-            tn.append(sum(a_)); tt.append(sum(b_))  # noqa: E702
+            a_ = np_gemms.run()
+            b_ = th_gemms.run()  # noqa: E702
+            tn.append(sum(a_))
+            tt.append(sum(b_))  # noqa: E702
         gemm_np_round.append(statistics.median(tn))
         gemm_th_round.append(statistics.median(tt))
         rep_np_round.append(representative_gflops(rep_a, rep_b, 2 * gemm_reps, np.matmul))
         rep_th_round.append(representative_gflops(rep_at, rep_bt, 2 * gemm_reps, torch.mm))
-        print(f"  round {r + 1}: ganlib {sps['ganlib'][-1]:8.1f} samples/s, torch {sps['torch'][-1]:8.1f} samples/s, "
-              f"ratio {sps['ganlib'][-1] / sps['torch'][-1]:.2f}; sgemm 256x784x512 numpy {rep_np_round[-1]:.1f} "
-              f"GFLOP/s, torch {rep_th_round[-1]:.1f} GFLOP/s; load {loadavg()}")
+        print(
+            f"  round {r + 1}: ganlib {sps['ganlib'][-1]:8.1f} samples/s, torch {sps['torch'][-1]:8.1f} samples/s, "
+            f"ratio {sps['ganlib'][-1] / sps['torch'][-1]:.2f}; sgemm 256x784x512 numpy {rep_np_round[-1]:.1f} "
+            f"GFLOP/s, torch {rep_th_round[-1]:.1f} GFLOP/s; load {loadavg()}"
+        )
 
     med_g, med_t = statistics.median(sps["ganlib"]), statistics.median(sps["torch"])
     ratio = med_g / med_t
     paired = [g / t for g, t in zip(sps["ganlib"], sps["torch"])]
     print("\n== throughput (samples/s = real images consumed per second)")
     for name, med in (("ganlib", med_g), ("torch", med_t)):
-        print(f"  {name:<6}: {spread(sps[name])}   ({1e3 * m / med:.1f} ms/iteration, "
-              f"CPU {statistics.median(cpu_ms[name]):.1f} ms/iteration over all threads)")
-    print(f"  ratio ganlib/torch (ratio of medians): {ratio:.3f}; per-round ratios: "
-          f"{', '.join(f'{x:.2f}' for x in paired)} (median {statistics.median(paired):.3f})")
+        print(
+            f"  {name:<6}: {spread(sps[name])}   ({1e3 * m / med:.1f} ms/iteration, "
+            f"CPU {statistics.median(cpu_ms[name]):.1f} ms/iteration over all threads)"
+        )
+    print(
+        f"  ratio ganlib/torch (ratio of medians): {ratio:.3f}; per-round ratios: "
+        f"{', '.join(f'{x:.2f}' for x in paired)} (median {statistics.median(paired):.3f})"
+    )
     noisy = []
     if max(max(v) - min(v) for v in sps.values()) > 0.10 * min(med_g, med_t):
         noisy.append("the spread over rounds exceeds 10%")
@@ -574,21 +710,31 @@ def main(argv=None) -> int:
     list_th_ms = 1e3 * statistics.median(gemm_th_round)
     limit_rep_ms = flops / rep_gf / 1e6
     print("\n== GEMM-bound limit")
-    print(f"  one iteration = {len(gemms)} matrix products, {flops / 1e9:.3f} GFLOP "
-          f"({flops / m / 1e6:.2f} MFLOP per real image)")
-    print(f"  numpy sgemm 256x784x512: {rep_gf:.1f} GFLOP/s (median over rounds; "
-          f"torch.mm {statistics.median(rep_th_round):.1f})")
-    print(f"  at that throughput GEMMs alone take {limit_rep_ms:.1f} ms/iteration -> limit "
-          f"{m / limit_rep_ms * 1e3:.0f} samples/s; ganlib reaches {med_g / (m / limit_rep_ms * 1e3):.1%} "
-          f"of it, torch {med_t / (m / limit_rep_ms * 1e3):.1%}")
-    print(f"  the iteration's own products, timed one by one: numpy {list_ms:.1f} ms "
-          f"({flops / list_ms / 1e6:.1f} GFLOP/s) -> limit {m / list_ms * 1e3:.0f} samples/s, ganlib at "
-          f"{med_g / (m / list_ms * 1e3):.1%}; torch.mm {list_th_ms:.1f} ms ({flops / list_th_ms / 1e6:.1f} GFLOP/s)")
+    print(
+        f"  one iteration = {len(gemms)} matrix products, {flops / 1e9:.3f} GFLOP "
+        f"({flops / m / 1e6:.2f} MFLOP per real image)"
+    )
+    print(
+        f"  numpy sgemm 256x784x512: {rep_gf:.1f} GFLOP/s (median over rounds; "
+        f"torch.mm {statistics.median(rep_th_round):.1f})"
+    )
+    print(
+        f"  at that throughput GEMMs alone take {limit_rep_ms:.1f} ms/iteration -> limit "
+        f"{m / limit_rep_ms * 1e3:.0f} samples/s; ganlib reaches {med_g / (m / limit_rep_ms * 1e3):.1%} "
+        f"of it, torch {med_t / (m / limit_rep_ms * 1e3):.1%}"
+    )
+    print(
+        f"  the iteration's own products, timed one by one: numpy {list_ms:.1f} ms "
+        f"({flops / list_ms / 1e6:.1f} GFLOP/s) -> limit {m / list_ms * 1e3:.0f} samples/s, ganlib at "
+        f"{med_g / (m / list_ms * 1e3):.1%}; torch.mm {list_th_ms:.1f} ms ({flops / list_th_ms / 1e6:.1f} GFLOP/s)"
+    )
     frac_rounds = [sps["ganlib"][i] / (m / gemm_np_round[i]) for i in range(rounds)]
     print(f"  ganlib fraction of the own-products limit, per round: {', '.join(f'{x:.0%}' for x in frac_rounds)}")
-    print(f"  time outside the products: ganlib {1e3 * m / med_g - list_ms:.1f} ms/iteration "
-          f"({1 - list_ms / (1e3 * m / med_g):.0%}), torch {1e3 * m / med_t - list_th_ms:.1f} ms/iteration "
-          f"({1 - list_th_ms / (1e3 * m / med_t):.0%}) (vs its own torch.mm time)")
+    print(
+        f"  time outside the products: ganlib {1e3 * m / med_g - list_ms:.1f} ms/iteration "
+        f"({1 - list_ms / (1e3 * m / med_g):.0%}), torch {1e3 * m / med_t - list_th_ms:.1f} ms/iteration "
+        f"({1 - list_th_ms / (1e3 * m / med_t):.0%}) (vs its own torch.mm time)"
+    )
 
     # ---- per-phase breakdown ----
     print(f"\n== per-phase breakdown of one iteration (median over {phase_reps} iterations, ms)")
@@ -597,10 +743,15 @@ def main(argv=None) -> int:
         for i in range(phase_reps):
             b, tb = batches[i % n_batches], tbatches[i % n_batches]
             ganlib_phased_iteration(gan, b, tg)
-            t0 = pc(); gan.train_iteration([b]); full_g.append(pc() - t0)  # noqa: E702
+            t0 = pc()
+            gan.train_iteration([b])
+            full_g.append(pc() - t0)  # noqa: E702
             tgan.phased_iteration(tb, tt_)
-            t0 = pc(); tgan.iteration(tb); full_t.append(pc() - t0)  # noqa: E702
-            phase_gemm_np.append(np_gemms.run()); phase_gemm_th.append(th_gemms.run())  # noqa: E702
+            t0 = pc()
+            tgan.iteration(tb)
+            full_t.append(pc() - t0)  # noqa: E702
+            phase_gemm_np.append(np_gemms.run())
+            phase_gemm_th.append(th_gemms.run())  # noqa: E702
         # GEMM-only columns from the same loop, so that they see the same machine load.
         gemm_med = np.median(np.array(phase_gemm_np), axis=0) * 1e3
         gemm_th_med = np.median(np.array(phase_gemm_th), axis=0) * 1e3
@@ -621,14 +772,20 @@ def main(argv=None) -> int:
             ttxt = f"{gt:10.2f}" if name in by_phase else f"{'':>10}"
             print(f"  {name:<28}{g:9.2f}{gtxt}{g - ge:10.2f}{th:9.2f}{ttxt}")
         print("  " + "-" * (len(hdr) - 2))
-        print(f"  {'sum of phases':<28}{sums[0]:9.2f}{sums[1]:12.2f}{sums[0] - sums[1]:10.2f}{sums[2]:9.2f}{sums[3]:10.2f}")
-        print(f"  {'whole iteration (measured)':<28}{1e3 * statistics.median(full_g):9.2f}{'':>22}"
-              f"{1e3 * statistics.median(full_t):9.2f}")
-        print("  ganlib = GAN.discriminator_step/generator_step split with perf_counter; numpy GEMM = the "
-              "phase's matrix products alone\n  (layouts as in ganlib's Dense); non-GEMM = ganlib - numpy GEMM; "
-              "torch = the same phases of the PyTorch loop\n  (its G-step backward split with autograd.grad); "
-              "torch.mm = the phase's products with torch.mm. Forward rows include the bias add\n"
-              "  and activations; backward rows the activation derivatives and bias gradients.")
+        print(
+            f"  {'sum of phases':<28}{sums[0]:9.2f}{sums[1]:12.2f}{sums[0] - sums[1]:10.2f}{sums[2]:9.2f}{sums[3]:10.2f}"
+        )
+        print(
+            f"  {'whole iteration (measured)':<28}{1e3 * statistics.median(full_g):9.2f}{'':>22}"
+            f"{1e3 * statistics.median(full_t):9.2f}"
+        )
+        print(
+            "  ganlib = GAN.discriminator_step/generator_step split with perf_counter; numpy GEMM = the "
+            "phase's matrix products alone\n  (layouts as in ganlib's Dense); non-GEMM = ganlib - numpy GEMM; "
+            "torch = the same phases of the PyTorch loop\n  (its G-step backward split with autograd.grad); "
+            "torch.mm = the phase's products with torch.mm. Forward rows include the bias add\n"
+            "  and activations; backward rows the activation derivatives and bias gradients."
+        )
     except Exception as exc:  # the breakdown mirrors gan.py's internals; never lose the main result
         print(f"  breakdown unavailable: {type(exc).__name__}: {exc}")
 
@@ -636,20 +793,27 @@ def main(argv=None) -> int:
     print("\n== memory")
     print(f"  this process (ganlib + torch + data): peak RSS {peak_rss_mb():.0f} MB")
     if memory_epoch:
-        print(f"  one epoch of ganlib alone in a subprocess ({len(X) // m} iterations, {threads} BLAS thread(s))...", flush=True)
+        print(
+            f"  one epoch of ganlib alone in a subprocess ({len(X) // m} iterations, {threads} BLAS thread(s))...",
+            flush=True,
+        )
         res = run_memory_epoch(threads)
         if res:
             verdict = "OK" if res["peak_rss_mb"] < 500 else "ABOVE the 500 MB goal"
-            print(f"  subprocess peak RSS {res['peak_rss_mb']:.0f} MB ({verdict}); RSS at start "
-                  f"{res['rss_start_mb']:.0f} MB, after loading MNIST {res['rss_after_data_mb']:.0f} MB, at end "
-                  f"{res['rss_end_mb']:.0f} MB; {res['iterations']} iterations in {res['seconds']:.1f} s = "
-                  f"{res['images'] / res['seconds']:.0f} samples/s (gan.train, incl. batch gathering); "
-                  f"torch imported: {res['torch_imported']}")
+            print(
+                f"  subprocess peak RSS {res['peak_rss_mb']:.0f} MB ({verdict}); RSS at start "
+                f"{res['rss_start_mb']:.0f} MB, after loading MNIST {res['rss_after_data_mb']:.0f} MB, at end "
+                f"{res['rss_end_mb']:.0f} MB; {res['iterations']} iterations in {res['seconds']:.1f} s = "
+                f"{res['images'] / res['seconds']:.0f} samples/s (gan.train, incl. batch gathering); "
+                f"torch imported: {res['torch_imported']}"
+            )
     else:
         print("  memory epoch skipped (--no-memory-epoch or --quick)")
 
-    print(f"\nkernel {kernel}, {threads} thread(s), OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
-          f"load average at end {loadavg()}, total {pc() - t_start:.0f} s")
+    print(
+        f"\nkernel {kernel}, {threads} thread(s), OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
+        f"load average at end {loadavg()}, total {pc() - t_start:.0f} s"
+    )
     print(f"ratio_vs_torch={ratio:.2f}")
     return 0
 

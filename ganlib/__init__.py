@@ -14,7 +14,17 @@ from .optim import SGD, Adam
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dense", "Dropout", "LeakyReLU", "ReLU", "Sigmoid", "Tanh",
-    "bce_with_logits", "discriminator_loss", "generator_loss",
-    "Sequential", "SGD", "Adam", "__version__",
+    "Dense",
+    "Dropout",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "bce_with_logits",
+    "discriminator_loss",
+    "generator_loss",
+    "Sequential",
+    "SGD",
+    "Adam",
+    "__version__",
 ]

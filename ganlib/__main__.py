@@ -34,15 +34,25 @@ def _add_config_options(parser) -> None:
 
     group = parser.add_argument_group("configuration (each overrides the chosen --config)")
     help_by_field = {
-        "latent_dim": "size of z", "latent_dist": "prior of z: gaussian or uniform",
-        "g_hidden": "generator hidden widths, e.g. 256 512", "d_hidden": "discriminator hidden widths, e.g. 512 256",
-        "leaky_slope": "LeakyReLU slope", "d_dropout": "dropout probability in D (0 = none)",
-        "optimizer": "adam or sgd", "lr_g": "generator learning rate", "lr_d": "discriminator learning rate",
-        "beta1": "Adam beta1", "beta2": "Adam beta2", "momentum": "SGD momentum",
-        "decay_rate": "SGD learning-rate decay: lr / (1 + decay_rate * t)", "batch_size": "minibatch size m",
-        "k": "discriminator steps per generator step", "generator_loss": "non_saturating or minimax",
+        "latent_dim": "size of z",
+        "latent_dist": "prior of z: gaussian or uniform",
+        "g_hidden": "generator hidden widths, e.g. 256 512",
+        "d_hidden": "discriminator hidden widths, e.g. 512 256",
+        "leaky_slope": "LeakyReLU slope",
+        "d_dropout": "dropout probability in D (0 = none)",
+        "optimizer": "adam or sgd",
+        "lr_g": "generator learning rate",
+        "lr_d": "discriminator learning rate",
+        "beta1": "Adam beta1",
+        "beta2": "Adam beta2",
+        "momentum": "SGD momentum",
+        "decay_rate": "SGD learning-rate decay: lr / (1 + decay_rate * t)",
+        "batch_size": "minibatch size m",
+        "k": "discriminator steps per generator step",
+        "generator_loss": "non_saturating or minimax",
         "real_label": "target for real images (0.9 = one-sided label smoothing)",
-        "ema_decay": "decay of the moving average of G's weights (0 = off)", "epochs": "passes over the data",
+        "ema_decay": "decay of the moving average of G's weights (0 = off)",
+        "epochs": "passes over the data",
         "seed": "random seed of the run",
     }
     for f in dataclasses.fields(GANConfig):
@@ -52,8 +62,13 @@ def _add_config_options(parser) -> None:
         if isinstance(f.default, tuple):
             kwargs.update(nargs="+", type=int)
         elif f.name in ("latent_dist", "optimizer", "generator_loss"):
-            kwargs.update(choices={"latent_dist": ["gaussian", "uniform"], "optimizer": ["adam", "sgd"],
-                                   "generator_loss": ["non_saturating", "minimax"]}[f.name])
+            kwargs.update(
+                choices={
+                    "latent_dist": ["gaussian", "uniform"],
+                    "optimizer": ["adam", "sgd"],
+                    "generator_loss": ["non_saturating", "minimax"],
+                }[f.name]
+            )
         else:
             kwargs["type"] = type(f.default)
         group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, **kwargs)
@@ -62,29 +77,48 @@ def _add_config_options(parser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from .gan import CONFIGS
 
-    parser = argparse.ArgumentParser(prog="python -m ganlib", description="Train, sample and evaluate NumPy GANs on MNIST.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ganlib", description="Train, sample and evaluate NumPy GANs on MNIST."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train a GAN on MNIST train[0:50000]",
-                           description="Train a GAN (Goodfellow et al. 2014, Algorithm 1) on MNIST.")
-    train.add_argument("--config", choices=sorted(CONFIGS), default="default", help="named configuration (default: default)")
-    train.add_argument("--out", type=Path, default=Path("runs/default"),
-                       help="output folder: checkpoint.npz, generator.npz, samples.png, progress.gif, history.json")
+    train = sub.add_parser(
+        "train",
+        help="train a GAN on MNIST train[0:50000]",
+        description="Train a GAN (Goodfellow et al. 2014, Algorithm 1) on MNIST.",
+    )
+    train.add_argument(
+        "--config", choices=sorted(CONFIGS), default="default", help="named configuration (default: default)"
+    )
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/default"),
+        help="output folder: checkpoint.npz, generator.npz, samples.png, progress.gif, history.json",
+    )
     train.add_argument("--resume", type=Path, help="continue from this checkpoint (its configuration is used)")
-    train.add_argument("--snapshot-every", type=int, help="iterations between frames of the progress GIF (default: one per epoch)")
+    train.add_argument(
+        "--snapshot-every", type=int, help="iterations between frames of the progress GIF (default: one per epoch)"
+    )
     train.add_argument("--limit", type=int, help="train on only the first N images (for quick trials)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_config_options(train)
 
-    sample = sub.add_parser("sample", help="write N generated images to a .npy file",
-                            description="Write an (N, 784) float32 array in [-1, 1] of generated images.")
+    sample = sub.add_parser(
+        "sample",
+        help="write N generated images to a .npy file",
+        description="Write an (N, 784) float32 array in [-1, 1] of generated images.",
+    )
     sample.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint or generator .npz")
     sample.add_argument("--n", type=int, required=True, help="number of images")
     sample.add_argument("--out", type=Path, required=True, help="output .npy path")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
 
-    evaluate = sub.add_parser("evaluate", help="measure sample quality (classes, Frechet distance, Parzen)",
-                              description="Evaluate a generator with ganlib.metrics on 10,000 samples.")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="measure sample quality (classes, Frechet distance, Parzen)",
+        description="Evaluate a generator with ganlib.metrics on 10,000 samples.",
+    )
     evaluate.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint or generator .npz")
     evaluate.add_argument("--n", type=int, default=10_000, help="number of samples (default: 10000, as in the paper)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
@@ -113,14 +147,18 @@ def cmd_train(args, parser) -> int:
             gan = load_checkpoint(args.resume)
             epochs = overrides.pop("epochs", gan.config.epochs - gan.epoch)
             if overrides:
-                parser.error(f"--resume uses the checkpoint's configuration; only --epochs may be given, not {sorted(overrides)}")
+                parser.error(
+                    f"--resume uses the checkpoint's configuration; only --epochs may be given, not {sorted(overrides)}"
+                )
         else:
             gan = GAN(CONFIGS[args.config].replace(**overrides))
             epochs = gan.config.epochs
     except ValueError as err:
         parser.error(str(err))
     X = to_tanh_range(load_mnist("train")[0][: args.limit])
-    print(f"training {gan.config.epochs if not args.resume else epochs} epochs on {len(X)} images; writing to {args.out}/")
+    print(
+        f"training {gan.config.epochs if not args.resume else epochs} epochs on {len(X)} images; writing to {args.out}/"
+    )
     start = time.perf_counter()
     try:
         history = gan.train(X, epochs=epochs, progress=not args.no_progress, snapshot_every=args.snapshot_every)
@@ -142,10 +180,14 @@ def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generat
     save_generator(gan, out / "generator.npz", {"train_seconds": round(seconds, 1)})
     viz.save_grid_png(gan.generate(gan.fixed_z), out / "samples.png")
     viz.save_gif(gan.history, out / "progress.gif")
-    summary = {"iterations": gan.iteration, "epochs": gan.epoch, "train_seconds": round(seconds, 1),
-               "final_loss_d": gan.history.loss_d[-1] if gan.history.loss_d else None,
-               "final_loss_g": gan.history.loss_g[-1] if gan.history.loss_g else None,
-               "config": gan.config.to_dict()}
+    summary = {
+        "iterations": gan.iteration,
+        "epochs": gan.epoch,
+        "train_seconds": round(seconds, 1),
+        "final_loss_d": gan.history.loss_d[-1] if gan.history.loss_d else None,
+        "final_loss_g": gan.history.loss_g[-1] if gan.history.loss_g else None,
+        "config": gan.config.to_dict(),
+    }
     (out / "history.json").write_text(json.dumps(summary, indent=2))
     for name in ("checkpoint.npz", "generator.npz", "samples.png", "progress.gif", "history.json"):
         print(f"  wrote {out / name}")

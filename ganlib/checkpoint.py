@@ -24,8 +24,17 @@ from . import __version__
 from .gan import GAN, GANConfig, History, build_generator, sample_prior
 from .network import Sequential
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "save_generator", "load_generator",
-           "sample_generator", "default_generator_path", "runs_dir", "read_metadata"]
+__all__ = [
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "save_generator",
+    "load_generator",
+    "sample_generator",
+    "default_generator_path",
+    "runs_dir",
+    "read_metadata",
+]
 
 FORMAT = "ganlib-checkpoint"
 FORMAT_VERSION = 1
@@ -75,8 +84,11 @@ def _umask() -> int:
 
 
 class _suppress_oserror:
-    def __enter__(self): return self  # noqa: E704
-    def __exit__(self, exc_type, exc, tb): return exc_type is not None and issubclass(exc_type, OSError)  # noqa: E704
+    def __enter__(self):
+        return self  # noqa: E704
+
+    def __exit__(self, exc_type, exc, tb):
+        return exc_type is not None and issubclass(exc_type, OSError)  # noqa: E704
 
 
 def _prefixed(prefix: str, state: dict) -> dict:
@@ -86,10 +98,17 @@ def _prefixed(prefix: str, state: dict) -> dict:
 def save_checkpoint(gan: GAN, path) -> Path:
     """Save everything needed to resume ``gan`` bit for bit. Returns the path."""
     metadata = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "gan", "ganlib_version": __version__,
-        "config": gan.config.to_dict(), "epoch": gan.epoch, "iteration": gan.iteration,
-        "rng_state": gan.rng.bit_generator.state, "interrupted": gan.history.interrupted,
-        "generator": repr(gan.G), "discriminator": repr(gan.D),
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": "gan",
+        "ganlib_version": __version__,
+        "config": gan.config.to_dict(),
+        "epoch": gan.epoch,
+        "iteration": gan.iteration,
+        "rng_state": gan.rng.bit_generator.state,
+        "interrupted": gan.history.interrupted,
+        "generator": repr(gan.G),
+        "discriminator": repr(gan.D),
     }
     arrays = {METADATA_KEY: np.array(json.dumps(metadata)), "fixed_z": gan.fixed_z}
     arrays.update(_prefixed("G", gan.G.state_dict()))
@@ -105,9 +124,15 @@ def save_checkpoint(gan: GAN, path) -> Path:
 def save_generator(gan: GAN, path, extra_metadata: dict | None = None) -> Path:
     """Save only the sampling generator (the EMA weights if enabled): small, for sharing."""
     metadata = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "generator", "ganlib_version": __version__,
-        "config": gan.config.to_dict(), "epoch": gan.epoch, "iteration": gan.iteration,
-        "generator": repr(gan.sampler), **(extra_metadata or {}),
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": "generator",
+        "ganlib_version": __version__,
+        "config": gan.config.to_dict(),
+        "epoch": gan.epoch,
+        "iteration": gan.iteration,
+        "generator": repr(gan.sampler),
+        **(extra_metadata or {}),
     }
     arrays = {METADATA_KEY: np.array(json.dumps(metadata)), "fixed_z": gan.fixed_z}
     arrays.update(_prefixed("G", gan.sampler.state_dict()))
@@ -154,7 +179,7 @@ def read_metadata(path) -> dict:
 
 def _unprefixed(prefix: str, arrays: dict) -> dict:
     p = prefix + "/"
-    return {name[len(p):]: value for name, value in arrays.items() if name.startswith(p)}
+    return {name[len(p) :]: value for name, value in arrays.items() if name.startswith(p)}
 
 
 def _load_into(target, state: dict, what: str, path) -> None:
@@ -225,4 +250,4 @@ def sample_generator(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk
     z = sample_prior(rng, (int(n), int(config["latent_dim"])), config["latent_dist"])
     if n == 0:
         return np.zeros((0, config.get("data_dim", 784)), dtype=np.float32)
-    return np.concatenate([G.forward(z[i:i + chunk]) for i in range(0, len(z), chunk)])
+    return np.concatenate([G.forward(z[i : i + chunk]) for i in range(0, len(z), chunk)])

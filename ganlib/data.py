@@ -95,8 +95,7 @@ _CHUNK = 1 << 20  # read/write 1 MiB at a time so memory stays flat
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_MIN_SIZE = 18  # 10-byte header + 8-byte trailer, with an empty deflate stream
 _IDX_UINT8 = 0x08
-_IDX_DTYPE_NAMES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32",
-                    0x0D: "float32", 0x0E: "float64"}
+_IDX_DTYPE_NAMES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64"}
 
 
 class MNISTError(ValueError):
@@ -189,11 +188,11 @@ def _read_idx(path: Path, expected_sha256: str | None, fix_hint: str) -> np.ndar
     try:
         file_size = path.stat().st_size
     except FileNotFoundError as exc:
-        raise MNISTFileNotFoundError(
-            f"IDX file not found: {path}. {_missing_hint(path.parent)}") from exc
+        raise MNISTFileNotFoundError(f"IDX file not found: {path}. {_missing_hint(path.parent)}") from exc
     if file_size == 0:
-        raise MNISTError(f"{path}: file is empty (0 bytes), expected an IDX file "
-                         f"(optionally gzip-compressed). {fix_hint}")
+        raise MNISTError(
+            f"{path}: file is empty (0 bytes), expected an IDX file (optionally gzip-compressed). {fix_hint}"
+        )
 
     with open(path, "rb") as raw:
         is_gzip = raw.read(2) == _GZIP_MAGIC
@@ -204,14 +203,12 @@ def _read_idx(path: Path, expected_sha256: str | None, fix_hint: str) -> np.ndar
         raw.seek(0)
         stream = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
         try:
-            return _parse_idx_stream(stream, path, content_size, is_gzip,
-                                     expected_sha256, fix_hint)
+            return _parse_idx_stream(stream, path, content_size, is_gzip, expected_sha256, fix_hint)
         except (OSError, EOFError, zlib.error) as exc:
             # gzip reports bad CRCs, bad headers and truncation with these; turn them into
             # one exception type with a useful message (the original stays chained).
             what = "corrupt or truncated gzip data" if is_gzip else "read error"
-            raise MNISTError(f"{path}: {what} ({type(exc).__name__}: {exc}). "
-                             f"{fix_hint}") from exc
+            raise MNISTError(f"{path}: {what} ({type(exc).__name__}: {exc}). {fix_hint}") from exc
         finally:
             if is_gzip:
                 stream.close()  # closes the GzipFile only; `raw` is closed by `with`
@@ -220,8 +217,9 @@ def _read_idx(path: Path, expected_sha256: str | None, fix_hint: str) -> np.ndar
 def _gzip_isize(path: Path, raw, file_size: int, fix_hint: str) -> int:
     """Return the gzip ISIZE trailer (uncompressed size mod 2**32) of an open gzip file."""
     if file_size < _GZIP_MIN_SIZE:
-        raise MNISTError(f"{path}: truncated gzip file: {file_size} bytes, a gzip file has "
-                         f"at least {_GZIP_MIN_SIZE}. {fix_hint}")
+        raise MNISTError(
+            f"{path}: truncated gzip file: {file_size} bytes, a gzip file has at least {_GZIP_MIN_SIZE}. {fix_hint}"
+        )
     raw.seek(file_size - 4)
     (isize,) = struct.unpack("<I", raw.read(4))  # the trailer is little-endian
     return isize
@@ -243,23 +241,28 @@ def _parse_idx_header(stream, path: Path, fix_hint: str) -> tuple[bytes, tuple[i
     """Read and validate the IDX header; return (header bytes, dims). Allocates nothing big."""
     head = _read_exact(stream, 4)
     if len(head) < 4:
-        raise MNISTError(f"{path}: too short to be an IDX file ({len(head)} bytes of "
-                         f"content, the header alone needs at least 8). {fix_hint}")
+        raise MNISTError(
+            f"{path}: too short to be an IDX file ({len(head)} bytes of "
+            f"content, the header alone needs at least 8). {fix_hint}"
+        )
     zero0, zero1, dtype_code, ndim = head
     if zero0 or zero1:
         raise MNISTError(
             f"{path}: not an IDX file: it starts with bytes {head.hex(' ')}, expected "
-            f"00 00 08 0N (IDX header) or 1f 8b (gzip). {fix_hint}")
+            f"00 00 08 0N (IDX header) or 1f 8b (gzip). {fix_hint}"
+        )
     if dtype_code != _IDX_UINT8:
         found = _IDX_DTYPE_NAMES.get(dtype_code, "an unknown type")
-        raise MNISTError(f"{path}: IDX dtype code 0x{dtype_code:02x} ({found}) is not "
-                         f"supported, expected 0x08 (uint8). {fix_hint}")
+        raise MNISTError(
+            f"{path}: IDX dtype code 0x{dtype_code:02x} ({found}) is not supported, expected 0x08 (uint8). {fix_hint}"
+        )
     if not 1 <= ndim <= 4:
         raise MNISTError(f"{path}: IDX header says ndim={ndim}, expected 1..4. {fix_hint}")
     dim_bytes = _read_exact(stream, 4 * ndim)
     if len(dim_bytes) < 4 * ndim:
-        raise MNISTError(f"{path}: IDX header truncated: expected {4 * ndim} bytes of "
-                         f"dimensions, found {len(dim_bytes)}. {fix_hint}")
+        raise MNISTError(
+            f"{path}: IDX header truncated: expected {4 * ndim} bytes of dimensions, found {len(dim_bytes)}. {fix_hint}"
+        )
     dims = struct.unpack(f">{ndim}I", dim_bytes)
     if min(dims) == 0:
         raise MNISTError(f"{path}: IDX header has a zero dimension {dims}. {fix_hint}")
@@ -268,12 +271,14 @@ def _parse_idx_header(stream, path: Path, fix_hint: str) -> tuple[bytes, tuple[i
         raise MNISTError(
             f"{path}: IDX header declares shape {dims} = {n_bytes:,} bytes, more than the "
             f"{MAX_IDX_BYTES:,}-byte limit; the header is corrupt or this is not MNIST. "
-            f"{fix_hint}")
+            f"{fix_hint}"
+        )
     return head + dim_bytes, dims
 
 
-def _check_declared_size(path: Path, header_size: int, dims: tuple[int, ...],
-                         content_size: int, is_gzip: bool, fix_hint: str) -> None:
+def _check_declared_size(
+    path: Path, header_size: int, dims: tuple[int, ...], content_size: int, is_gzip: bool, fix_hint: str
+) -> None:
     """Check that header + data size agrees with the file size / gzip ISIZE trailer."""
     expected = header_size + math.prod(dims)
     if is_gzip:
@@ -281,15 +286,18 @@ def _check_declared_size(path: Path, header_size: int, dims: tuple[int, ...],
             raise MNISTError(
                 f"{path}: IDX header (shape {dims}) implies {expected:,} uncompressed "
                 f"bytes, but the gzip trailer says {content_size:,} (mod 2**32); the file "
-                f"is truncated or corrupt. {fix_hint}")
+                f"is truncated or corrupt. {fix_hint}"
+            )
     elif expected != content_size:
         raise MNISTError(
             f"{path}: IDX header (shape {dims}) implies a file of {expected:,} bytes, "
-            f"but the file has {content_size:,} bytes. {fix_hint}")
+            f"but the file has {content_size:,} bytes. {fix_hint}"
+        )
 
 
-def _parse_idx_stream(stream, path: Path, content_size: int, is_gzip: bool,
-                      expected_sha256: str | None, fix_hint: str) -> np.ndarray:
+def _parse_idx_stream(
+    stream, path: Path, content_size: int, is_gzip: bool, expected_sha256: str | None, fix_hint: str
+) -> np.ndarray:
     """Parse a whole IDX stream (already decompressed if gzip) into a uint8 array."""
     header, dims = _parse_idx_header(stream, path, fix_hint)
     _check_declared_size(path, len(header), dims, content_size, is_gzip, fix_hint)
@@ -301,20 +309,24 @@ def _parse_idx_stream(stream, path: Path, content_size: int, is_gzip: bool,
     while pos < flat.size:
         chunk = stream.read(min(_CHUNK, flat.size - pos))
         if not chunk:
-            raise MNISTError(f"{path}: data truncated: expected {flat.size:,} data bytes "
-                             f"after the header, found {pos:,}. {fix_hint}")
-        flat[pos:pos + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            raise MNISTError(
+                f"{path}: data truncated: expected {flat.size:,} data bytes after the header, found {pos:,}. {fix_hint}"
+            )
+        flat[pos : pos + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
         hasher.update(chunk)
         pos += len(chunk)
     if stream.read(1):  # for gzip this also makes the module check the CRC
-        raise MNISTError(f"{path}: unexpected extra bytes after the {flat.size:,} data "
-                         f"bytes declared by the header (shape {dims}). {fix_hint}")
+        raise MNISTError(
+            f"{path}: unexpected extra bytes after the {flat.size:,} data "
+            f"bytes declared by the header (shape {dims}). {fix_hint}"
+        )
 
     if expected_sha256 is not None and hasher.hexdigest() != expected_sha256.lower():
         raise MNISTError(
             f"{path}: sha256 of the uncompressed contents is {hasher.hexdigest()}, expected "
             f"{expected_sha256.lower()}; the file is corrupt or not the canonical MNIST "
-            f"file. {fix_hint}")
+            f"file. {fix_hint}"
+        )
     return data
 
 
@@ -342,14 +354,18 @@ def _load_verified(data_dir: Path, name: str) -> np.ndarray:
     if path is None:
         raise MNISTFileNotFoundError(
             f"MNIST file {name} not found: looked for {data_dir / (name + '.gz')} and "
-            f"{data_dir / name}. {_missing_hint(data_dir)}")
+            f"{data_dir / name}. {_missing_hint(data_dir)}"
+        )
     stat = path.stat()
     return _cached_read(str(path.resolve()), stat.st_mtime_ns, stat.st_size, name)
 
 
-def load_mnist(split: str = "train", data_dir: str | os.PathLike | None = None,
-               download: bool = False,
-               base_url: str = DEFAULT_MIRROR) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(
+    split: str = "train",
+    data_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    base_url: str = DEFAULT_MIRROR,
+) -> tuple[np.ndarray, np.ndarray]:
     """Load one MNIST split as flat uint8 images and uint8 labels.
 
     Splits (Goodfellow et al. 2014): ``"train"`` = training file rows [0, 50000),
@@ -413,9 +429,11 @@ def to_tanh_range(images: np.ndarray) -> np.ndarray:
     """
     images = np.asarray(images)
     if images.dtype != np.uint8:
-        raise TypeError(f"to_tanh_range expects uint8 pixels 0..255 (as returned by "
-                        f"load_mnist), got dtype {images.dtype}; already-scaled floats must "
-                        f"not be scaled again")
+        raise TypeError(
+            f"to_tanh_range expects uint8 pixels 0..255 (as returned by "
+            f"load_mnist), got dtype {images.dtype}; already-scaled floats must "
+            f"not be scaled again"
+        )
     return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
 
 
@@ -432,8 +450,9 @@ def to_unit_range(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- download
 
 
-def download_mnist(data_dir: str | os.PathLike | None = None, base_url: str = DEFAULT_MIRROR,
-                   progress: bool = True) -> Path:
+def download_mnist(
+    data_dir: str | os.PathLike | None = None, base_url: str = DEFAULT_MIRROR, progress: bool = True
+) -> Path:
     """Download any missing or invalid MNIST files into ``data_dir``; return the directory.
 
     Each ``<base_url><name>.gz`` is streamed into a temporary file in ``data_dir``, its
@@ -459,8 +478,7 @@ def download_mnist(data_dir: str | os.PathLike | None = None, base_url: str = DE
         existing = _find_file(data_dir, name)
         if existing is not None and _is_valid(existing, info["sha256"]):
             continue
-        _download_one(base_url + name + ".gz", data_dir / f"{name}.gz", info["sha256"],
-                      progress)
+        _download_one(base_url + name + ".gz", data_dir / f"{name}.gz", info["sha256"], progress)
     return data_dir
 
 
@@ -475,11 +493,12 @@ def _is_valid(path: Path, sha256: str) -> bool:
 
 def _download_one(url: str, target: Path, sha256: str, progress: bool) -> None:
     """Fetch ``url`` to ``target`` atomically, verifying the uncompressed sha256 first."""
-    tmp = tempfile.NamedTemporaryFile(delete=False, dir=target.parent,
-                                      prefix=f".{target.name}.", suffix=".part")
+    tmp = tempfile.NamedTemporaryFile(delete=False, dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     tmp_path = Path(tmp.name)
-    hint = (f"The file at {url} is not the canonical MNIST file, so nothing was saved to "
-            f"{target}; check base_url or try another mirror (default {DEFAULT_MIRROR}).")
+    hint = (
+        f"The file at {url} is not the canonical MNIST file, so nothing was saved to "
+        f"{target}; check base_url or try another mirror (default {DEFAULT_MIRROR})."
+    )
     try:
         with tmp:
             _fetch(url, tmp, progress, desc=target.name)
@@ -488,11 +507,12 @@ def _download_one(url: str, target: Path, sha256: str, progress: bool) -> None:
     except MNISTError:
         raise  # already names the URL via `hint`
     except urllib.error.HTTPError as exc:  # before URLError/OSError: it subclasses both
-        raise MNISTError(f"could not download {url}: HTTP {exc.code} {exc.reason}; check "
-                         f"base_url (files are fetched as <base_url><name>.gz)") from exc
+        raise MNISTError(
+            f"could not download {url}: HTTP {exc.code} {exc.reason}; check "
+            f"base_url (files are fetched as <base_url><name>.gz)"
+        ) from exc
     except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, disk errors
-        raise MNISTError(f"could not download {url} to {target}: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise MNISTError(f"could not download {url} to {target}: {type(exc).__name__}: {exc}") from exc
     finally:
         # After a successful os.replace the temp name no longer exists: no-op then.
         tmp_path.unlink(missing_ok=True)
@@ -510,8 +530,9 @@ def _fetch(url: str, out, progress: bool, desc: str) -> None:
             while chunk := response.read(_CHUNK):
                 written += len(chunk)
                 if written > MAX_DOWNLOAD_BYTES:
-                    raise MNISTError(f"download of {url} exceeds {MAX_DOWNLOAD_BYTES:,} "
-                                     f"bytes; this is not an MNIST file")
+                    raise MNISTError(
+                        f"download of {url} exceeds {MAX_DOWNLOAD_BYTES:,} bytes; this is not an MNIST file"
+                    )
                 out.write(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
@@ -519,8 +540,7 @@ def _fetch(url: str, out, progress: bool, desc: str) -> None:
             if bar is not None:
                 bar.close()
     if total is not None and written != total:
-        raise MNISTError(f"download of {url} is incomplete: got {written:,} of "
-                         f"{total:,} bytes")
+        raise MNISTError(f"download of {url} is incomplete: got {written:,} of {total:,} bytes")
 
 
 def _progress_bar(total: int | None, desc: str):

@@ -55,9 +55,19 @@ from . import viz
 from .gan import sample_prior
 
 __all__ = [
-    "latent_from_seed", "typical_norm", "prior_std", "slerp", "lerp", "interpolate",
-    "latent_directions", "to_pixels", "render_png", "render_strip",
-    "NearestTraining", "find_checkpoints", "LatentExplorer",
+    "latent_from_seed",
+    "typical_norm",
+    "prior_std",
+    "slerp",
+    "lerp",
+    "interpolate",
+    "latent_directions",
+    "to_pixels",
+    "render_png",
+    "render_strip",
+    "NearestTraining",
+    "find_checkpoints",
+    "LatentExplorer",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -157,8 +167,15 @@ def interpolate(a, b, t: float, dist: str = "gaussian", method: str | None = Non
     raise ValueError(f"method must be 'slerp' or 'lerp', got {method!r}")
 
 
-def latent_directions(G, latent_dim: int, dist: str = "gaussian", n_directions: int = 6,
-                      n_samples: int = 2048, seed: int = 0, batch_size: int = 1024):
+def latent_directions(
+    G,
+    latent_dim: int,
+    dist: str = "gaussian",
+    n_directions: int = 6,
+    n_samples: int = 2048,
+    seed: int = 0,
+    batch_size: int = 1024,
+):
     r"""The ``n_directions`` unit directions of z that change G's image most, on average.
 
     Returns ``(directions, eigenvalues)``: ``directions`` float32 of shape
@@ -354,9 +371,17 @@ class LatentExplorer:
     ``strip``, ``prediction``, ``nearest_image``, ``nearest_label``, ``status``.
     """
 
-    def __init__(self, checkpoint=None, *, classifier="default", train_images="default",
-                 n_directions: int = 6, seed: int = 0, analysis_interval: float = 0.15,
-                 direction_samples: int = 2048):
+    def __init__(
+        self,
+        checkpoint=None,
+        *,
+        classifier="default",
+        train_images="default",
+        n_directions: int = 6,
+        seed: int = 0,
+        analysis_interval: float = 0.15,
+        direction_samples: int = 2048,
+    ):
         import ipywidgets as W
 
         self.n_directions, self.direction_samples = int(n_directions), int(direction_samples)
@@ -384,56 +409,98 @@ class LatentExplorer:
         self.nearest_image = W.Image(format="png", layout=W.Layout(width="84px", height="84px"))
         self.nearest_label = W.HTML(layout=W.Layout(width="210px", height="84px", overflow="hidden"))
         nearest_box = W.HBox([self.nearest_image, self.nearest_label], layout=W.Layout(grid_gap="8px"))
-        info = W.VBox([self.prediction, W.HTML("<b>Nearest training image</b>"), nearest_box],
-                      layout=W.Layout(width="310px", margin="0 0 0 16px"))
+        info = W.VBox(
+            [self.prediction, W.HTML("<b>Nearest training image</b>"), nearest_box],
+            layout=W.Layout(width="310px", margin="0 0 0 16px"),
+        )
 
         self.seed = W.IntText(value=int(seed), description="seed", layout=W.Layout(width="180px"))
         self.new_z_button = W.Button(description="new random z", icon="random", layout=W.Layout(width="140px"))
         self.reset_button = W.Button(description="reset sliders", layout=W.Layout(width="120px"))
         style = {"description_width": "64px"}
         self.sliders = [
-            W.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.05, description=f"d{i + 1}",
-                          continuous_update=True, readout_format="+.2f", style=style,
-                          layout=W.Layout(width="480px"))
+            W.FloatSlider(
+                value=0.0,
+                min=-3.0,
+                max=3.0,
+                step=0.05,
+                description=f"d{i + 1}",
+                continuous_update=True,
+                readout_format="+.2f",
+                style=style,
+                layout=W.Layout(width="480px"),
+            )
             for i in range(self.n_directions)
         ]
-        directions_tab = W.VBox([
-            W.HBox([self.seed, self.new_z_button, self.reset_button], layout=W.Layout(grid_gap="8px")),
-            W.HTML("<span class='ge-small'>Slider values are steps along the directions that change "
-                   "the image most, in standard deviations of the prior; 0 = the seed's own z.</span>"),
-            *self.sliders,
-        ])
+        directions_tab = W.VBox(
+            [
+                W.HBox([self.seed, self.new_z_button, self.reset_button], layout=W.Layout(grid_gap="8px")),
+                W.HTML(
+                    "<span class='ge-small'>Slider values are steps along the directions that change "
+                    "the image most, in standard deviations of the prior; 0 = the seed's own z.</span>"
+                ),
+                *self.sliders,
+            ]
+        )
 
         self.seed_a = W.IntText(value=int(seed), description="seed A", layout=W.Layout(width="180px"))
         self.seed_b = W.IntText(value=int(seed) + 1, description="seed B", layout=W.Layout(width="180px"))
-        self.method = W.ToggleButtons(options=["slerp", "lerp"], value="slerp",
-                                      style={"button_width": "60px"}, tooltips=[
-                                          "spherical: stays on the shell where Gaussian z live",
-                                          "straight line: stays inside the cube where uniform z live"])
-        self.t = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="t",
-                               continuous_update=True, readout_format=".2f", style=style,
-                               layout=W.Layout(width="480px"))
+        self.method = W.ToggleButtons(
+            options=["slerp", "lerp"],
+            value="slerp",
+            style={"button_width": "60px"},
+            tooltips=[
+                "spherical: stays on the shell where Gaussian z live",
+                "straight line: stays inside the cube where uniform z live",
+            ],
+        )
+        self.t = W.FloatSlider(
+            value=0.0,
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            description="t",
+            continuous_update=True,
+            readout_format=".2f",
+            style=style,
+            layout=W.Layout(width="480px"),
+        )
         self.strip = W.Image(format="png", layout=W.Layout(width=f"{8 * 84 + 7 * 2}px", height="84px"))
         self.path_info = W.HTML(layout=W.Layout(height="22px"))
-        interpolation_tab = W.VBox([
-            W.HBox([self.seed_a, self.seed_b, self.method], layout=W.Layout(grid_gap="8px")),
-            self.t, self.path_info, self.strip,
-        ])
-        self.tabs = W.Tab(children=[directions_tab, interpolation_tab], titles=("Directions", "Interpolation"),
-                          layout=W.Layout(height="330px", width="720px"))
+        interpolation_tab = W.VBox(
+            [
+                W.HBox([self.seed_a, self.seed_b, self.method], layout=W.Layout(grid_gap="8px")),
+                self.t,
+                self.path_info,
+                self.strip,
+            ]
+        )
+        self.tabs = W.Tab(
+            children=[directions_tab, interpolation_tab],
+            titles=("Directions", "Interpolation"),
+            layout=W.Layout(height="330px", width="720px"),
+        )
 
-        self.path = W.Combobox(placeholder="path/to/generator.npz", description="checkpoint",
-                               ensure_option=False, layout=W.Layout(width="520px"))
+        self.path = W.Combobox(
+            placeholder="path/to/generator.npz",
+            description="checkpoint",
+            ensure_option=False,
+            layout=W.Layout(width="520px"),
+        )
         self.load_button = W.Button(description="Load", icon="folder-open", layout=W.Layout(width="90px"))
         self.status = W.HTML(layout=W.Layout(min_height="22px", width="720px"))
 
-        self.widget = W.VBox([
-            W.HTML(_CSS), self.title,
-            W.HBox([self.image, info]),
-            self.tabs,
-            W.HBox([self.path, self.load_button], layout=W.Layout(grid_gap="8px")),
-            self.status,
-        ], layout=W.Layout(width="740px", padding="8px"))
+        self.widget = W.VBox(
+            [
+                W.HTML(_CSS),
+                self.title,
+                W.HBox([self.image, info]),
+                self.tabs,
+                W.HBox([self.path, self.load_button], layout=W.Layout(grid_gap="8px")),
+                self.status,
+            ],
+            layout=W.Layout(width="740px", padding="8px"),
+        )
         self.widget.add_class("ganlib-explorer")
 
         self.seed.observe(self._on_seed, names="value")
@@ -489,8 +556,9 @@ class LatentExplorer:
             latent_dim, dist = int(config["latent_dim"]), str(config["latent_dist"])
             if int(config.get("data_dim", SIDE * SIDE)) != SIDE * SIDE:
                 raise ValueError(f"this generator makes {config['data_dim']}-dimensional data, not 28x28 images")
-            directions, eigenvalues = latent_directions(G, latent_dim, dist, self.n_directions,
-                                                       n_samples=self.direction_samples)
+            directions, eigenvalues = latent_directions(
+                G, latent_dim, dist, self.n_directions, n_samples=self.direction_samples
+            )
         except (CheckpointError, OSError, ValueError, KeyError, TypeError) as err:
             self.error = f"could not load {path}: {_reason(err)}"
             self._show_status(self.error, error=True)
@@ -514,8 +582,10 @@ class LatentExplorer:
                 s.layout.display = None if i < len(self.directions) else "none"
                 s.value = 0.0
                 if i < len(self.directions):
-                    s.tooltip = (f"direction {i + 1}: {share[i]:.0%} of the average image change "
-                                 f"(eigenvalue {self.eigenvalues[i]:.3g})")
+                    s.tooltip = (
+                        f"direction {i + 1}: {share[i]:.0%} of the average image change "
+                        f"(eigenvalue {self.eigenvalues[i]:.3g})"
+                    )
             self.method.value = "slerp" if self.latent_dist == "gaussian" else "lerp"
             self.path.options = tuple(find_checkpoints())
             self.path.value = _display_path(self.checkpoint)
@@ -526,7 +596,8 @@ class LatentExplorer:
             "<b>Latent space explorer</b> <span class='ge-small'>&middot; "
             f"{html.escape(_display_path(self.checkpoint))}"
             f" &middot; z ~ {'N(0, I)' if self.latent_dist == 'gaussian' else 'U(-1, 1)'}, d = {self.latent_dim}"
-            f" &middot; trained {m.get('epoch', '?')} epochs</span>")
+            f" &middot; trained {m.get('epoch', '?')} epochs</span>"
+        )
         self._update_strip()
         self.refresh()
 
@@ -544,7 +615,7 @@ class LatentExplorer:
         """The z on display: seed + slider steps (Directions tab), or the path at t (Interpolation tab)."""
         if self.tabs.selected_index == 1:
             return interpolate(self.endpoint("a"), self.endpoint("b"), self.t.value, method=self.method.value)
-        steps = np.array([s.value for s in self.sliders[:len(self.directions)]], dtype=np.float32)
+        steps = np.array([s.value for s in self.sliders[: len(self.directions)]], dtype=np.float32)
         return self.base_z() + prior_std(self.latent_dist) * (steps @ self.directions)
 
     def generate(self, z) -> np.ndarray:
@@ -563,7 +634,8 @@ class LatentExplorer:
             self.path_info.value = (
                 f"<span class='ge-small'>{self.method.value} at t = {self.t.value:.2f}: "
                 f"&#8214;z&#8214; = {np.linalg.norm(z):.2f} (a typical z has "
-                f"&#8214;z&#8214; &asymp; {typical_norm(self.latent_dim, self.latent_dist):.2f})</span>")
+                f"&#8214;z&#8214; &asymp; {typical_norm(self.latent_dim, self.latent_dist):.2f})</span>"
+            )
         self._request_analysis()
 
     def _on_control(self, change) -> None:
@@ -635,12 +707,15 @@ class LatentExplorer:
         self.nearest_image.value = render_png(self.nearest.images[index], scale=3)
         self.nearest_label.value = (
             f"distance <b>{distance:.2f}</b><br><span class='ge-small'>training image #{index}<br>"
-            "(Euclidean, pixels in [-1, 1]; near 0 would mean a copy)</span>")
+            "(Euclidean, pixels in [-1, 1]; near 0 would mean a copy)</span>"
+        )
 
     def _prediction_html(self, x) -> str:
         if self.classifier is None:
-            return ("<b>Classifier</b><br><span class='ge-small'>classifier unavailable: "
-                    f"{html.escape(self.classifier_error)}</span>")
+            return (
+                "<b>Classifier</b><br><span class='ge-small'>classifier unavailable: "
+                f"{html.escape(self.classifier_error)}</span>"
+            )
         p = self.classifier.predict_proba(x.reshape(1, -1))[0]
         top = int(np.argmax(p))
         return f"<b>Classifier</b>: {top} <span class='ge-small'>({p[top]:.0%})</span><br>" + _bars_svg(p, top)
@@ -657,10 +732,12 @@ def _bars_svg(p, top: int, width: int = 240, height: int = 44) -> str:
     for k, pk in enumerate(p):
         h = max(1.0, float(pk) * height)
         colour = "#1f77b4" if k == top else "#b0b8c0"
-        parts.append(f"<rect x='{k * bw + 3:.1f}' y='{height - h:.1f}' width='{bw - 6:.1f}' "
-                     f"height='{h:.1f}' fill='{colour}'/>")
-        parts.append(f"<text x='{k * bw + bw / 2:.1f}' y='{height + 12}' font-size='11' "
-                     f"text-anchor='middle'>{k}</text>")
+        parts.append(
+            f"<rect x='{k * bw + 3:.1f}' y='{height - h:.1f}' width='{bw - 6:.1f}' height='{h:.1f}' fill='{colour}'/>"
+        )
+        parts.append(
+            f"<text x='{k * bw + bw / 2:.1f}' y='{height + 12}' font-size='11' text-anchor='middle'>{k}</text>"
+        )
     return "".join(parts) + "</svg>"
 
 
@@ -678,8 +755,10 @@ def _reason(err: BaseException) -> str:
 
 def _describe(metadata: dict) -> str:
     c = metadata.get("config", {})
-    return (f"{metadata.get('kind', 'checkpoint')}, latent {c.get('latent_dim')}-d {c.get('latent_dist')}, "
-            f"epoch {metadata.get('epoch', '?')}")
+    return (
+        f"{metadata.get('kind', 'checkpoint')}, latent {c.get('latent_dim')}-d {c.get('latent_dist')}, "
+        f"epoch {metadata.get('epoch', '?')}"
+    )
 
 
 def _display_path(path) -> str:

@@ -36,8 +36,16 @@ from .losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from .network import Sequential
 from .optim import SGD, Adam
 
-__all__ = ["GANConfig", "CONFIGS", "GAN", "History", "TrainingDiverged", "build_generator", "build_discriminator",
-           "sample_prior"]
+__all__ = [
+    "GANConfig",
+    "CONFIGS",
+    "GAN",
+    "History",
+    "TrainingDiverged",
+    "build_generator",
+    "build_discriminator",
+    "sample_prior",
+]
 
 IMAGE_DIM = 28 * 28
 
@@ -75,7 +83,10 @@ class GANConfig:
             (self.latent_dist in ("gaussian", "uniform"), "latent_dist must be 'gaussian' or 'uniform'"),
             (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
             (self.generator_loss in GENERATOR_LOSSES, f"generator_loss must be one of {GENERATOR_LOSSES}"),
-            (min(self.latent_dim, self.batch_size, self.k, self.data_dim) >= 1, "latent_dim, batch_size, k, data_dim must be >= 1"),
+            (
+                min(self.latent_dim, self.batch_size, self.k, self.data_dim) >= 1,
+                "latent_dim, batch_size, k, data_dim must be >= 1",
+            ),
             (self.g_output in ("tanh", "linear"), "g_output must be 'tanh' or 'linear'"),
             (self.epochs >= 0, "epochs must be >= 0"),
             (0.0 < self.real_label <= 1.0, "real_label must be in (0, 1]"),
@@ -88,18 +99,20 @@ class GANConfig:
         object.__setattr__(self, "g_hidden", tuple(int(h) for h in self.g_hidden))
         object.__setattr__(self, "d_hidden", tuple(int(h) for h in self.d_hidden))
 
-    def replace(self, **changes) -> "GANConfig":
+    def replace(self, **changes) -> GANConfig:
         """A copy with some fields changed; unknown names raise a clear error."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
-            raise ValueError(f"unknown GANConfig field(s) {sorted(unknown)}; valid: {[f.name for f in dataclasses.fields(self)]}")
+            raise ValueError(
+                f"unknown GANConfig field(s) {sorted(unknown)}; valid: {[f.name for f in dataclasses.fields(self)]}"
+            )
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "GANConfig":
+    def from_dict(cls, d: dict) -> GANConfig:
         return cls().replace(**d)
 
 
@@ -119,8 +132,17 @@ CONFIGS = {
     # The original blog post: G 100-256-784 tanh, D 784-64-1 sigmoid, leaky slope 0.01,
     # SGD lr 0.01 with decay 1e-4, k = 1, batch 100, uniform z, 100 epochs. It collapses.
     "original_post": GANConfig(
-        latent_dist="uniform", g_hidden=(256,), d_hidden=(64,), leaky_slope=0.01,
-        optimizer="sgd", lr_g=0.01, lr_d=0.01, decay_rate=1e-4, batch_size=100, k=1, epochs=100,
+        latent_dist="uniform",
+        g_hidden=(256,),
+        d_hidden=(64,),
+        leaky_slope=0.01,
+        optimizer="sgd",
+        lr_g=0.01,
+        lr_d=0.01,
+        decay_rate=1e-4,
+        batch_size=100,
+        k=1,
+        epochs=100,
         generator_loss="minimax",
     ),
 }
@@ -194,7 +216,7 @@ class History:
         }
 
     @classmethod
-    def from_arrays(cls, arrays: dict) -> "History":
+    def from_arrays(cls, arrays: dict) -> History:
         h = cls()
         for name in ("loss_d", "loss_g", "d_real", "d_fake", "snapshot_iterations"):
             getattr(h, name).extend(np.asarray(arrays[name]).tolist())
@@ -320,8 +342,16 @@ class GAN:
             self.iteration += 1  # a diverged iteration changed nothing, so it does not count
         return loss_d, loss_g, d_real, d_fake
 
-    def train(self, X: np.ndarray, epochs: int | None = None, *, progress: bool = True,
-              snapshot_every: int | None = None, callback=None, callback_every: int = 100) -> History:
+    def train(
+        self,
+        X: np.ndarray,
+        epochs: int | None = None,
+        *,
+        progress: bool = True,
+        snapshot_every: int | None = None,
+        callback=None,
+        callback_every: int = 100,
+    ) -> History:
         """Train for ``epochs`` more epochs (default ``config.epochs``) on X (N, 784) float32 in [-1, 1].
 
         ``snapshot_every``: iterations between snapshots of the fixed latent batch
@@ -347,8 +377,8 @@ class GAN:
             for _ in range(epochs):
                 order = self.rng.permutation(len(X))
                 for i in range(per_epoch):
-                    idx = order[i * m * k:(i + 1) * m * k]
-                    batches = [X[np.sort(idx[j * m:(j + 1) * m])] for j in range(k)]
+                    idx = order[i * m * k : (i + 1) * m * k]
+                    batches = [X[np.sort(idx[j * m : (j + 1) * m])] for j in range(k)]
                     self._record(*self.train_iteration(batches))
                     if self.iteration % snapshot_every == 0:
                         self._snapshot()
@@ -356,7 +386,9 @@ class GAN:
                         callback(self)
                     bar.update(1)
                     if self.iteration % 50 == 0:
-                        bar.set_postfix(loss_d=f"{self.history.loss_d[-1]:.3f}", loss_g=f"{self.history.loss_g[-1]:.3f}")
+                        bar.set_postfix(
+                            loss_d=f"{self.history.loss_d[-1]:.3f}", loss_g=f"{self.history.loss_g[-1]:.3f}"
+                        )
                     if interrupted():
                         self.history.interrupted = True
                         bar.close()
@@ -376,8 +408,10 @@ class GAN:
                 self.history,
             )
         h = self.history
-        h.loss_d.append(float(loss_d)); h.loss_g.append(float(loss_g))  # noqa: E702
-        h.d_real.append(d_real); h.d_fake.append(d_fake)  # noqa: E702
+        h.loss_d.append(float(loss_d))
+        h.loss_g.append(float(loss_g))  # noqa: E702
+        h.d_real.append(d_real)
+        h.d_fake.append(d_fake)  # noqa: E702
 
     def _snapshot(self) -> None:
         self.history.snapshots.append(self.generate(self.fixed_z).astype(np.float16))
@@ -404,6 +438,7 @@ def _progress_bar(total: int, enabled: bool):
     if enabled:
         try:
             from tqdm.auto import tqdm
+
             return tqdm(total=total, unit="it", smoothing=0.1)
         except ImportError:
             pass
@@ -411,9 +446,14 @@ def _progress_bar(total: int, enabled: bool):
 
 
 class _NoBar:
-    def update(self, n=1): pass  # noqa: E704
-    def set_postfix(self, **kw): pass  # noqa: E704
-    def close(self): pass  # noqa: E704
+    def update(self, n=1):
+        pass  # noqa: E704
+
+    def set_postfix(self, **kw):
+        pass  # noqa: E704
+
+    def close(self):
+        pass  # noqa: E704
 
 
 @contextlib.contextmanager

@@ -70,8 +70,7 @@ def _check_2d(layer: Layer, x: np.ndarray) -> None:
     if not isinstance(x, np.ndarray) or x.ndim != 2:
         shape = getattr(x, "shape", type(x).__name__)
         raise ValueError(
-            f"{layer!r} expects a 2-D batch of shape (N, D), got {shape}; "
-            "reshape images with x.reshape(len(x), -1)."
+            f"{layer!r} expects a 2-D batch of shape (N, D), got {shape}; reshape images with x.reshape(len(x), -1)."
         )
 
 

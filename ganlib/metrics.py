@@ -116,9 +116,7 @@ def _check_samples(samples, name: str = "samples") -> np.ndarray:
         raise ValueError(f"{name} contain NaN or Inf")
     lo, hi = float(x.min()), float(x.max())
     if lo < -1.001 or hi > 1.001:
-        raise ValueError(
-            f"{name} must lie in [-1, 1] (a tanh generator's output), got values in [{lo:.3g}, {hi:.3g}]"
-        )
+        raise ValueError(f"{name} must lie in [-1, 1] (a tanh generator's output), got values in [{lo:.3g}, {hi:.3g}]")
     return x
 
 
@@ -192,8 +190,8 @@ def build_classifier_network(
 
 
 def _sizes_of(net: Sequential) -> list[int]:
-    dense = [l for l in net.layers if isinstance(l, Dense)]
-    return [dense[0].in_features] + [l.out_features for l in dense]
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    return [dense[0].in_features] + [layer.out_features for layer in dense]
 
 
 class Classifier:
@@ -220,7 +218,7 @@ class Classifier:
     def _run(self, x, stop: int | None) -> np.ndarray:
         """Forward through ``layers[:stop]`` in evaluation mode, chunked."""
         x = _check_samples(x, "x")
-        was_training = [l.training for l in self.net.layers]
+        was_training = [layer.training for layer in self.net.layers]
         self.net.eval()
         try:
             outs = []
@@ -282,7 +280,7 @@ class Classifier:
                 "sizes": self.sizes,
                 "layers": repr(self.net),
                 "activation": "relu",
-                "dropout": next((l.p for l in self.net.layers if isinstance(l, Dropout)), 0.0),
+                "dropout": next((layer.p for layer in self.net.layers if isinstance(layer, Dropout)), 0.0),
                 "input": "(N, 784) float32 in [-1, 1] (ganlib.data.to_tanh_range)",
                 "features": f"last hidden layer after ReLU, {self.sizes[-2]} units",
             },
@@ -294,7 +292,7 @@ class Classifier:
         return path
 
     @classmethod
-    def load(cls, path=None) -> "Classifier":
+    def load(cls, path=None) -> Classifier:
         """Load weights saved by :meth:`save` (default ``<repo>/data/classifier.npz``).
 
         Reads with ``allow_pickle=False``. The json next to the npz, if present,
@@ -326,7 +324,9 @@ class Classifier:
             net = build_classifier_network([int(s) for s in sizes])
             net.load_state_dict(arrays)
         except ValueError as exc:
-            raise ValueError(f"classifier weights {path} do not fit the architecture {sizes.tolist()}: {exc}. {fix}") from None
+            raise ValueError(
+                f"classifier weights {path} do not fit the architecture {sizes.tolist()}: {exc}. {fix}"
+            ) from None
         metadata = {}
         json_path = path.with_suffix(".json")
         if json_path.is_file():
@@ -467,7 +467,9 @@ def main_train_classifier(argv=None) -> int:
     command = " ".join([REGENERATE_COMMAND, *(shlex.quote(a) for a in argv)])
     clf, acc = train_classifier(args.epochs, args.seed, args.batch_size, progress=True, command=command)
     if acc < args.min_accuracy:
-        print(f"test accuracy {acc:.4f} is below --min-accuracy {args.min_accuracy}; weights not saved", file=sys.stderr)
+        print(
+            f"test accuracy {acc:.4f} is below --min-accuracy {args.min_accuracy}; weights not saved", file=sys.stderr
+        )
         return 1
     out = clf.save(args.out)
     print(f"saved {out} and {out.with_suffix('.json')}")
@@ -791,8 +793,7 @@ def format_evaluation(result: dict) -> str:
     h, nn = result["class_histogram"], result["nearest_training_distance"]
     lines = [
         f"samples: {result['n_samples']}",
-        "class histogram (digit: fraction): "
-        + "  ".join(f"{c}: {p:.3f}" for c, p in enumerate(h["fractions"])),
+        "class histogram (digit: fraction): " + "  ".join(f"{c}: {p:.3f}" for c, p in enumerate(h["fractions"])),
         f"  classes covered (>= 1%): {h['classes_covered']}/10, smallest fraction {h['min_fraction']:.3f}, "
         f"KL to uniform {h['kl_to_uniform']:.4f} nats, mean confidence {h['mean_confidence']:.3f}",
         f"Frechet distance to the test set (classifier features): {result['frechet_distance']:.3f}",
@@ -806,7 +807,6 @@ def format_evaluation(result: dict) -> str:
             f"(sigma {p['sigma']:.3f}, {p['n_samples']} samples)"
         )
     return "\n".join(lines)
-
 
 
 def to_jsonable(obj):

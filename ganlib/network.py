@@ -44,13 +44,13 @@ class Sequential:
             )
         self.layers = list(layers)
         self._names = [f"{i}.{key}" for i, layer in enumerate(self.layers) for key in layer.params]
-        first = next((l.params[k] for l in self.layers for k in l.params), None)
+        first = next((layer.params[k] for layer in self.layers for k in layer.params), None)
         self.dtype = np.dtype(dtype if dtype is not None else (first.dtype if first is not None else np.float32))
         self._bind_flat_buffers()
 
     def _bind_flat_buffers(self) -> None:
         """Copy every parameter into one buffer and make the layers' arrays views of it."""
-        sizes = [l.params[k].size for l in self.layers for k in l.params]
+        sizes = [layer.params[k].size for layer in self.layers for k in layer.params]
         self.flat_params = np.zeros(sum(sizes), dtype=self.dtype)
         self.flat_grads = np.zeros_like(self.flat_params)
         offset = 0
@@ -82,19 +82,17 @@ class Sequential:
         the discriminator, whose own parameters must not change then.
         """
         for i in range(len(self.layers) - 1, -1, -1):
-            dout = self.layers[i].backward(
-                dout, need_dx=need_dx or i > 0, need_param_grads=need_param_grads
-            )
+            dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0, need_param_grads=need_param_grads)
         return dout
 
     # -- modes ------------------------------------------------------------------------
-    def train(self, mode: bool = True) -> "Sequential":
+    def train(self, mode: bool = True) -> Sequential:
         """Training mode (dropout active). Returns self."""
         for layer in self.layers:
             layer.training = bool(mode)
         return self
 
-    def eval(self) -> "Sequential":
+    def eval(self) -> Sequential:
         """Evaluation mode (dropout is the identity). Returns self."""
         return self.train(False)
 
@@ -122,9 +120,7 @@ class Sequential:
         own = dict(self.named_parameters())
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
-            raise ValueError(
-                f"state dict does not fit {self!r}: missing {missing}, unexpected {unexpected}"
-            )
+            raise ValueError(f"state dict does not fit {self!r}: missing {missing}, unexpected {unexpected}")
         for name, target in own.items():
             value = np.asarray(state[name])
             if value.shape != target.shape:
@@ -135,7 +131,7 @@ class Sequential:
             target[...] = state[name]
 
     def __repr__(self) -> str:
-        inner = ", ".join(repr(l) for l in self.layers)
+        inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential({inner})"
 
     def summary(self) -> str:

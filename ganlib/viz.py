@@ -81,9 +81,7 @@ def _as_square_images(images) -> np.ndarray:
         raise ValueError(f"images must have shape (N, 784) (or (N, side, side)), got {a.shape}")
     side = math.isqrt(a.shape[1])
     if side * side != a.shape[1] or side == 0:
-        raise ValueError(
-            f"images must have shape (N, D) with D a perfect square such as 784 = 28 x 28, got {a.shape}"
-        )
+        raise ValueError(f"images must have shape (N, D) with D a perfect square such as 784 = 28 x 28, got {a.shape}")
     return a.reshape(len(a), side, side)
 
 
@@ -116,7 +114,7 @@ def image_grid(images, nrow: int | None = None, pad: int = 2, pad_value: int = G
     grid = np.full((rows * step + pad, nrow * step + pad), pad_value, dtype=np.uint8)
     for i, tile in enumerate(tiles):
         r, c = divmod(i, nrow)
-        grid[pad + r * step: pad + r * step + side, pad + c * step: pad + c * step + side] = tile
+        grid[pad + r * step : pad + r * step + side, pad + c * step : pad + c * step + side] = tile
     return grid
 
 
@@ -300,16 +298,33 @@ def plot_class_histogram(hist_dict: dict, ax=None, title: str | None = None):
     if "mean_confidence" in hist_dict:
         notes.append(f"mean confidence: {hist_dict['mean_confidence']:.2f}")
     if notes:
-        ax.text(0.02, 0.97, "\n".join(notes), transform=ax.transAxes, va="top", fontsize=8,
-                bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+        ax.text(
+            0.02,
+            0.97,
+            "\n".join(notes),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+            bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"),
+        )
     ax.legend(loc="upper right", fontsize=8)
     if title:
         ax.set_title(title)
     return fig
 
 
-def plot_1d_gan(data, samples, x_grid=None, d_values=None, ax=None, bins: int = 60,
-                data_pdf=None, d_optimal=None, title: str | None = None, xlim=None):
+def plot_1d_gan(
+    data,
+    samples,
+    x_grid=None,
+    d_values=None,
+    ax=None,
+    bins: int = 60,
+    data_pdf=None,
+    d_optimal=None,
+    title: str | None = None,
+    xlim=None,
+):
     """The 1-D toy problem at a glance: data vs generator histograms, and D(x).
 
     Parameters
@@ -419,8 +434,12 @@ class LiveTrainingDisplay:
 
         has_images = gan.config.data_dim > 1 and math.isqrt(gan.config.data_dim) ** 2 == gan.config.data_dim
         fig = Figure(figsize=(13 if has_images else 10, 3.4))
-        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.9, wspace=0.22)  # fixed: faster than a layout engine
-        axes = fig.subplots(1, 3 if has_images else 2, gridspec_kw={"width_ratios": [1.4, 1.4, 1][: 3 if has_images else 2]})
+        fig.subplots_adjust(
+            left=0.05, right=0.99, bottom=0.15, top=0.9, wspace=0.22
+        )  # fixed: faster than a layout engine
+        axes = fig.subplots(
+            1, 3 if has_images else 2, gridspec_kw={"width_ratios": [1.4, 1.4, 1][: 3 if has_images else 2]}
+        )
         if len(gan.history) > 0:
             plot_losses(gan.history, ax=[axes[0], axes[1]], smooth=self.smooth)
         else:
@@ -467,8 +486,16 @@ def _snapshots_and_iterations(history_or_snapshots, iterations):
     return snaps, iterations
 
 
-def save_gif(history_or_snapshots, path, fps: float = 4, nrow: int = 8, scale: int = 1,
-             iterations=None, levels: int = 32, hold_last: float = 1.5) -> Path:
+def save_gif(
+    history_or_snapshots,
+    path,
+    fps: float = 4,
+    nrow: int = 8,
+    scale: int = 1,
+    iterations=None,
+    levels: int = 32,
+    hold_last: float = 1.5,
+) -> Path:
     """Animate the fixed latent batch across training: one frame per snapshot, labelled with its iteration.
 
     Parameters
@@ -510,8 +537,9 @@ def save_gif(history_or_snapshots, path, fps: float = 4, nrow: int = 8, scale: i
     ms = int(round(1000 / fps))
     durations = [ms] * len(frames)
     durations[-1] = max(ms, int(round(1000 * hold_last)))
-    frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
-                   loop=0, optimize=True)
+    frames[0].save(
+        path, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True
+    )
     return path
 
 
@@ -524,6 +552,6 @@ def show_gif(path_or_bytes, width: int | None = None):
     from IPython.display import Image
 
     data = path_or_bytes if isinstance(path_or_bytes, (bytes, bytearray)) else Path(path_or_bytes).read_bytes()
-    if not bytes(data[:6]) in (b"GIF87a", b"GIF89a"):
+    if bytes(data[:6]) not in (b"GIF87a", b"GIF89a"):
         raise ValueError("not a GIF file")
     return Image(data=bytes(data), format="gif", width=width)

@@ -20,8 +20,15 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "05-exploring-the-latent-space.ipynb"
 ARTIFACTS = REPO / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STARTUP_TIMEOUT = 120  # seconds: Voila runs the whole notebook before the page is complete
 
 
@@ -70,9 +77,19 @@ def voila_url(tmp_path_factory, chromium, sync_playwright):
     env = {**os.environ, "GANLIB_EXPLORER_CHECKPOINT": str(checkpoint)}
     log = open(tmp / "voila.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         str(NOTEBOOK.relative_to(REPO))],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            str(NOTEBOOK.relative_to(REPO)),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -113,7 +130,9 @@ def test_explorer_page_responds_to_a_slider(voila_url, chromium, sync_playwright
             slider.wait_for(state="visible", timeout=STARTUP_TIMEOUT * 1000)
             page.wait_for_function(
                 "() => { const i = document.querySelector('.ganlib-explorer img.ge-digit');"
-                " return i && i.naturalWidth > 0; }", timeout=30_000)
+                " return i && i.naturalWidth > 0; }",
+                timeout=30_000,
+            )
             before = digit.get_attribute("src")
 
             slider.focus()
@@ -121,7 +140,9 @@ def test_explorer_page_responds_to_a_slider(voila_url, chromium, sync_playwright
                 page.keyboard.press("ArrowRight")
             page.wait_for_function(
                 "(old) => document.querySelector('.ganlib-explorer img.ge-digit').src !== old",
-                arg=before, timeout=30_000)
+                arg=before,
+                timeout=30_000,
+            )
             after = digit.get_attribute("src")
             assert after != before
 

@@ -11,8 +11,9 @@ from ganlib import checkpoint as ckpt
 from ganlib.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint, save_generator
 from ganlib.gan import CONFIGS, GAN
 
-TINY = CONFIGS["default"].replace(g_hidden=(32,), d_hidden=(32,), latent_dim=8, batch_size=16, epochs=2,
-                                  d_dropout=0.2, ema_decay=0.9)
+TINY = CONFIGS["default"].replace(
+    g_hidden=(32,), d_hidden=(32,), latent_dim=8, batch_size=16, epochs=2, d_dropout=0.2, ema_decay=0.9
+)
 
 
 @pytest.fixture
@@ -29,8 +30,9 @@ def trained(X):
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_resume_is_bit_for_bit(X, tmp_path, optimizer):
-    config = TINY.replace(optimizer=optimizer, momentum=0.5 if optimizer == "sgd" else 0.0,
-                          decay_rate=1e-3 if optimizer == "sgd" else 0.0)
+    config = TINY.replace(
+        optimizer=optimizer, momentum=0.5 if optimizer == "sgd" else 0.0, decay_rate=1e-3 if optimizer == "sgd" else 0.0
+    )
     straight = GAN(config)
     straight.train(X, epochs=3, progress=False)
 
@@ -114,6 +116,7 @@ def _rewrite(path, change):
 
 def _edit_metadata(path, edit):
     """Rewrite the checkpoint's JSON metadata with ``edit(meta)`` applied."""
+
     def change(arrays):
         meta = json.loads(str(arrays["metadata.json"]))
         edit(meta)

@@ -18,9 +18,11 @@ def run(*args, **kwargs):
 def test_help_explains_every_option(command):
     result = run(command, "--help")
     assert result.returncode == 0
-    for option in {"train": ["--config", "--out", "--resume", "--epochs", "--lr-g", "--generator-loss", "--ema-decay"],
-                   "sample": ["--checkpoint", "--n", "--out", "--seed"],
-                   "evaluate": ["--checkpoint", "--n", "--no-parzen", "--json"]}[command]:
+    for option in {
+        "train": ["--config", "--out", "--resume", "--epochs", "--lr-g", "--generator-loss", "--ema-decay"],
+        "sample": ["--checkpoint", "--n", "--out", "--seed"],
+        "evaluate": ["--checkpoint", "--n", "--no-parzen", "--json"],
+    }[command]:
         assert option in result.stdout
 
 
@@ -31,17 +33,20 @@ def test_top_level_help_lists_commands():
         assert command in result.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "--config", "nonsense"], "invalid choice"),
-    (["train", "--epochs", "many"], "invalid int value"),
-    (["train", "--limit", "0"], "--limit must be positive"),
-    (["train", "--generator-loss", "hinge"], "invalid choice"),
-    (["train", "--real-label", "1.5"], "real_label must be in"),
-    (["sample", "--checkpoint", "x.npz", "--n", "3"], "required: --out"),
-    (["sample", "--checkpoint", "x.npz", "--n", "-1", "--out", "a.npy"], "--n must be positive"),
-    (["sample", "--checkpoint", "x.npz", "--n", "3", "--out", "a.txt"], "must end in .npy"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--config", "nonsense"], "invalid choice"),
+        (["train", "--epochs", "many"], "invalid int value"),
+        (["train", "--limit", "0"], "--limit must be positive"),
+        (["train", "--generator-loss", "hinge"], "invalid choice"),
+        (["train", "--real-label", "1.5"], "real_label must be in"),
+        (["sample", "--checkpoint", "x.npz", "--n", "3"], "required: --out"),
+        (["sample", "--checkpoint", "x.npz", "--n", "-1", "--out", "a.npy"], "--n must be positive"),
+        (["sample", "--checkpoint", "x.npz", "--n", "3", "--out", "a.txt"], "must end in .npy"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_options_give_clear_errors(args, message):
     result = run(*args)
     assert result.returncode == 2
@@ -65,8 +70,23 @@ def test_train_sample_evaluate_end_to_end(tmp_path, capsys):
     assert summary["iterations"] == 20 and summary["epochs"] == 2
 
     # resume for one more epoch: the counters go on
-    assert main(["train", "--resume", str(out / "checkpoint.npz"), "--epochs", "1", "--out", str(out),
-                 "--limit", "500", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--resume",
+                str(out / "checkpoint.npz"),
+                "--epochs",
+                "1",
+                "--out",
+                str(out),
+                "--limit",
+                "500",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "history.json").read_text())["iterations"] == 30
 
     samples_path = tmp_path / "s.npy"
@@ -76,8 +96,21 @@ def test_train_sample_evaluate_end_to_end(tmp_path, capsys):
     assert -1 <= samples.min() and samples.max() <= 1
 
     capsys.readouterr()
-    assert main(["evaluate", "--checkpoint", str(out / "checkpoint.npz"), "--n", "200", "--no-parzen",
-                 "--json", str(tmp_path / "e.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(out / "checkpoint.npz"),
+                "--n",
+                "200",
+                "--no-parzen",
+                "--json",
+                str(tmp_path / "e.json"),
+            ]
+        )
+        == 0
+    )
     report = capsys.readouterr().out
     assert "class histogram" in report and "Frechet distance" in report
     figures = json.loads((tmp_path / "e.json").read_text())
@@ -86,7 +119,26 @@ def test_train_sample_evaluate_end_to_end(tmp_path, capsys):
 
 def test_resume_refuses_config_changes(tmp_path):
     out = tmp_path / "run"
-    assert main(["train", "--epochs", "1", "--out", str(out), "--g-hidden", "16", "--d-hidden", "16",
-                 "--batch-size", "50", "--limit", "100", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--epochs",
+                "1",
+                "--out",
+                str(out),
+                "--g-hidden",
+                "16",
+                "--d-hidden",
+                "16",
+                "--batch-size",
+                "50",
+                "--limit",
+                "100",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     result = run("train", "--resume", str(out / "checkpoint.npz"), "--lr-g", "0.1", "--out", str(out))
     assert result.returncode == 2 and "only --epochs may be given" in result.stderr

@@ -40,7 +40,7 @@ TRAIN_FULL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def uncompressed(name: str) -> bytes:
     """Canonical uncompressed contents of a shipped MNIST file."""
     return gzip.decompress((REPO_DATA / f"{name}.gz").read_bytes())
@@ -59,8 +59,7 @@ def assert_names(excinfo, path) -> None:
 # --------------------------------------------------------------------------- splits
 
 
-@pytest.mark.parametrize("split, n", [("train", 50000), ("validation", 10000),
-                                      ("test", 10000), ("train_full", 60000)])
+@pytest.mark.parametrize("split, n", [("train", 50000), ("validation", 10000), ("test", 10000), ("train_full", 60000)])
 def test_split_shapes_dtypes_and_ranges(split, n):
     images, labels = load_mnist(split, data_dir=REPO_DATA)
     assert images.shape == (n, 784) and images.dtype == np.uint8
@@ -153,8 +152,7 @@ def test_to_tanh_range_is_exactly_minus_one_to_one():
     assert np.all(np.diff(x.ravel()) > 0)  # strictly increasing: no two pixels collide
 
 
-@pytest.mark.parametrize("bad", [np.zeros(3, np.float32), np.zeros(3, np.int64),
-                                 np.zeros(3, np.float64)])
+@pytest.mark.parametrize("bad", [np.zeros(3, np.float32), np.zeros(3, np.int64), np.zeros(3, np.float64)])
 def test_to_tanh_range_rejects_non_uint8(bad):
     with pytest.raises(TypeError, match="uint8"):
         to_tanh_range(bad)
@@ -194,13 +192,17 @@ def _cut_middle_keep_trailer(gz: bytes) -> bytes:
     return gz[: len(gz) // 2] + gz[-8:]
 
 
-@pytest.mark.parametrize("cut", [
-    lambda gz: gz[:-100],
-    lambda gz: gz[: len(gz) // 2],
-    lambda gz: gz[:20],
-    lambda gz: gz[:12],
-    _cut_middle_keep_trailer,
-], ids=["tail", "half", "20-bytes", "12-bytes", "middle-keep-trailer"])
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda gz: gz[:-100],
+        lambda gz: gz[: len(gz) // 2],
+        lambda gz: gz[:20],
+        lambda gz: gz[:12],
+        _cut_middle_keep_trailer,
+    ],
+    ids=["tail", "half", "20-bytes", "12-bytes", "middle-keep-trailer"],
+)
 def test_truncated_gzip(tmp_path, cut):
     gz = (REPO_DATA / f"{LABELS}.gz").read_bytes()
     path = write(tmp_path / f"{LABELS}.gz", cut(gz))
@@ -245,15 +247,19 @@ def idx(header: bytes, dims, payload: bytes) -> bytes:
     return header + struct.pack(f">{len(dims)}I", *dims) + payload
 
 
-@pytest.mark.parametrize("content, match", [
-    (idx(b"\x00\x00\x09\x01", [4], b"\x00" * 4), "dtype"),         # int8, unsupported
-    (idx(b"\x00\x00\x0d\x01", [4], b"\x00" * 16), "dtype"),        # float32, unsupported
-    (idx(b"\x01\x00\x08\x01", [4], b"\x00" * 4), "not an IDX"),    # nonzero magic bytes
-    (b"\x00\x00\x08\x00" + b"\x00" * 8, "ndim"),                   # ndim 0
-    (idx(b"\x00\x00\x08\x05", [1] * 5, b"\x00"), "ndim"),          # ndim 5
-    (idx(b"\x00\x00\x08\x02", [0, 5], b""), "zero"),               # empty dimension
-    (b"\x00\x00\x08\x03\x00\x00", "truncated"),                    # header cut short
-], ids=["int8", "float32", "magic", "ndim0", "ndim5", "zero-dim", "short-header"])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (idx(b"\x00\x00\x09\x01", [4], b"\x00" * 4), "dtype"),  # int8, unsupported
+        (idx(b"\x00\x00\x0d\x01", [4], b"\x00" * 16), "dtype"),  # float32, unsupported
+        (idx(b"\x01\x00\x08\x01", [4], b"\x00" * 4), "not an IDX"),  # nonzero magic bytes
+        (b"\x00\x00\x08\x00" + b"\x00" * 8, "ndim"),  # ndim 0
+        (idx(b"\x00\x00\x08\x05", [1] * 5, b"\x00"), "ndim"),  # ndim 5
+        (idx(b"\x00\x00\x08\x02", [0, 5], b""), "zero"),  # empty dimension
+        (b"\x00\x00\x08\x03\x00\x00", "truncated"),  # header cut short
+    ],
+    ids=["int8", "float32", "magic", "ndim0", "ndim5", "zero-dim", "short-header"],
+)
 @pytest.mark.parametrize("compress", [False, True], ids=["raw", "gz"])
 def test_bad_header(tmp_path, content, match, compress):
     path = write(tmp_path / "file.idx", gzip.compress(content) if compress else content)
@@ -298,17 +304,23 @@ def test_gzip_with_appended_member_is_rejected(tmp_path):
     assert_names(excinfo, path)
 
 
-PNG_BYTES = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
-             b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
-             b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
-@pytest.mark.parametrize("content", [
-    PNG_BYTES,
-    b"<html><body>404 Not Found</body></html>\n",
-    gzip.compress(b"just some text, not an IDX file\n"),
-    b"\x1f\x8b",  # gzip magic only
-], ids=["png", "html", "gzipped-text", "gzip-magic-only"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        PNG_BYTES,
+        b"<html><body>404 Not Found</body></html>\n",
+        gzip.compress(b"just some text, not an IDX file\n"),
+        b"\x1f\x8b",  # gzip magic only
+    ],
+    ids=["png", "html", "gzipped-text", "gzip-magic-only"],
+)
 def test_foreign_file(tmp_path, content):
     path = write(tmp_path / "train-images-idx3-ubyte.gz", content)
     with pytest.raises(MNISTError) as excinfo:
@@ -390,10 +402,14 @@ def test_download_skips_valid_files(tmp_path, serve, mirror):
     read_idx(target / f"{LABELS}.gz", LABELS_SHA)
 
 
-@pytest.mark.parametrize("bad_content", [
-    lambda: gzip.compress(uncompressed(LABELS)),                   # valid IDX, wrong file
-    lambda: (REPO_DATA / "train-images-idx3-ubyte.gz").read_bytes()[:5000],  # truncated
-], ids=["wrong-file", "truncated"])
+@pytest.mark.parametrize(
+    "bad_content",
+    [
+        lambda: gzip.compress(uncompressed(LABELS)),  # valid IDX, wrong file
+        lambda: (REPO_DATA / "train-images-idx3-ubyte.gz").read_bytes()[:5000],  # truncated
+    ],
+    ids=["wrong-file", "truncated"],
+)
 def test_download_of_corrupt_file_leaves_nothing(tmp_path, serve, mirror, bad_content):
     # train-images is fetched first, so after the failure the target must be empty.
     write(mirror / "train-images-idx3-ubyte.gz", bad_content())

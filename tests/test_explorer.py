@@ -15,8 +15,18 @@ pytest.importorskip("ipywidgets")
 
 from ganlib.checkpoint import save_generator  # noqa: E402
 from ganlib.explorer import (  # noqa: E402
-    LatentExplorer, NearestTraining, find_checkpoints, interpolate, latent_directions, latent_from_seed,
-    lerp, render_png, render_strip, slerp, to_pixels, typical_norm,
+    LatentExplorer,
+    NearestTraining,
+    find_checkpoints,
+    interpolate,
+    latent_directions,
+    latent_from_seed,
+    lerp,
+    render_png,
+    render_strip,
+    slerp,
+    to_pixels,
+    typical_norm,
 )
 from ganlib.gan import CONFIGS, GAN  # noqa: E402
 from ganlib.layers import Dense  # noqa: E402

@@ -46,7 +46,9 @@ def test_generator_gradient_flows_through_discriminator(X):
     from ganlib.gradcheck import numerical_gradient, rel_error
     from ganlib.losses import generator_loss
 
-    cfg = TINY.replace(g_hidden=(6,), d_hidden=(5,), latent_dim=3, data_dim=4, d_dropout=0.0)  # no random masks in a gradient check
+    cfg = TINY.replace(
+        g_hidden=(6,), d_hidden=(5,), latent_dim=3, data_dim=4, d_dropout=0.0
+    )  # no random masks in a gradient check
     gan = GAN(cfg)
     # Re-bind the same layers to float64 buffers for an accurate check.
     G64 = type(gan.G)(*gan.G.layers, dtype=np.float64)
@@ -170,8 +172,8 @@ def test_config_validation():
 def test_original_post_configuration_is_available():
     c = CONFIGS["original_post"]
     gan = GAN(c)
-    assert [l.out_features for l in gan.G.layers if hasattr(l, "out_features")] == [256, 784]
-    assert [l.out_features for l in gan.D.layers if hasattr(l, "out_features")] == [64, 1]
+    assert [layer.out_features for layer in gan.G.layers if hasattr(layer, "out_features")] == [256, 784]
+    assert [layer.out_features for layer in gan.D.layers if hasattr(layer, "out_features")] == [64, 1]
     assert (c.optimizer, c.lr_g, c.decay_rate, c.k, c.batch_size, c.leaky_slope) == ("sgd", 0.01, 1e-4, 1, 100, 0.01)
 
 

@@ -10,8 +10,16 @@ import numpy as np
 import pytest
 
 from ganlib import (
-    Dense, Dropout, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh,
-    bce_with_logits, discriminator_loss, generator_loss,
+    Dense,
+    Dropout,
+    LeakyReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    bce_with_logits,
+    discriminator_loss,
+    generator_loss,
 )
 from ganlib.gradcheck import check_layer, check_loss, numerical_gradient, rel_error
 
@@ -134,10 +142,14 @@ def test_dropout_gradients_eval_mode(seed):
 
 def _mlp(seed, d_in, hidden, d_out):
     return Sequential(
-        Dense(d_in, hidden, rng=seed, dtype=F64), LeakyReLU(0.2),
-        Dense(hidden, hidden, rng=seed + 100, dtype=F64), ReLU(),
-        Dense(hidden, hidden, rng=seed + 200, dtype=F64), Tanh(),
-        Dense(hidden, d_out, rng=seed + 300, dtype=F64), Sigmoid(),
+        Dense(d_in, hidden, rng=seed, dtype=F64),
+        LeakyReLU(0.2),
+        Dense(hidden, hidden, rng=seed + 100, dtype=F64),
+        ReLU(),
+        Dense(hidden, hidden, rng=seed + 200, dtype=F64),
+        Tanh(),
+        Dense(hidden, d_out, rng=seed + 300, dtype=F64),
+        Sigmoid(),
         dtype=F64,
     )
 
@@ -169,8 +181,11 @@ def test_sequential_with_fixed_dropout_gradients(seed):
     rng = np.random.default_rng(seed)
     n, d_in = random_shape(seed)
     net = Sequential(
-        Dense(d_in, 6, rng=seed, dtype=F64), Tanh(), FixedMaskDropout(0.3, mask_seed=UPSTREAM + seed),
-        Dense(6, 2, rng=seed + 1, dtype=F64), dtype=F64,
+        Dense(d_in, 6, rng=seed, dtype=F64),
+        Tanh(),
+        FixedMaskDropout(0.3, mask_seed=UPSTREAM + seed),
+        Dense(6, 2, rng=seed + 1, dtype=F64),
+        dtype=F64,
     )
     assert_all_small(check_layer(net, rng.standard_normal((n, d_in)), seed=UPSTREAM + seed))
 
@@ -255,6 +270,7 @@ def test_bce_array_target_gradient(seed):
 def test_discriminator_loss_gradients(seed, real_label):
     logits_real, rng = random_logits(seed)
     logits_fake = 3.0 * rng.standard_normal((int(rng.integers(1, 9)), 1))
+
     def wrt_real(s):
         loss, d_real, _ = discriminator_loss(s, logits_fake, real_label)
         return loss, d_real
@@ -279,8 +295,9 @@ def test_loss_and_network_chain(seed):
     """The loss gradient fed into a network's backward gives d(loss)/d(params)."""
     rng = np.random.default_rng(seed)
     n, d_in = random_shape(seed)
-    net = Sequential(Dense(d_in, 5, rng=seed, dtype=F64), LeakyReLU(0.2), Dense(5, 1, rng=seed + 1, dtype=F64),
-                     dtype=F64)
+    net = Sequential(
+        Dense(d_in, 5, rng=seed, dtype=F64), LeakyReLU(0.2), Dense(5, 1, rng=seed + 1, dtype=F64), dtype=F64
+    )
     x = rng.standard_normal((n, d_in))
     targets = rng.uniform(0, 1, size=(n, 1))
 

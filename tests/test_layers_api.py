@@ -7,8 +7,18 @@ import numpy as np
 import pytest
 
 from ganlib import (
-    SGD, Adam, Dense, Dropout, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh,
-    bce_with_logits, discriminator_loss, generator_loss,
+    SGD,
+    Adam,
+    Dense,
+    Dropout,
+    LeakyReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    bce_with_logits,
+    discriminator_loss,
+    generator_loss,
 )
 
 ACTIVATIONS = [lambda: LeakyReLU(0.2), ReLU, Tanh, Sigmoid, lambda: Dropout(0.5, rng=0)]
@@ -18,8 +28,9 @@ ALL_IDS = ["dense", *ACT_IDS]
 
 
 def small_net(seed=0, dtype=np.float32):
-    return Sequential(Dense(6, 5, rng=seed, dtype=dtype), LeakyReLU(0.2), Dense(5, 1, rng=seed + 1, dtype=dtype),
-                      dtype=dtype)
+    return Sequential(
+        Dense(6, 5, rng=seed, dtype=dtype), LeakyReLU(0.2), Dense(5, 1, rng=seed + 1, dtype=dtype), dtype=dtype
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -140,7 +151,9 @@ def test_sequential_rejects_a_layer_used_twice():
 # state dicts
 # ---------------------------------------------------------------------------------------
 def _changed_state(net, rng):
-    return {name: value + rng.standard_normal(value.shape).astype(value.dtype) for name, value in net.state_dict().items()}
+    return {
+        name: value + rng.standard_normal(value.shape).astype(value.dtype) for name, value in net.state_dict().items()
+    }
 
 
 @pytest.mark.parametrize("corruption", ["missing", "unexpected", "shape", "nan", "inf"])
@@ -270,7 +283,7 @@ def test_optimizer_state_dict_round_trip_continues_identically(make_opt):
 # ---------------------------------------------------------------------------------------
 def test_layer_params_are_views_of_flat_params():
     net = small_net()
-    layers_with_params = [l for l in net.layers if l.params]
+    layers_with_params = [layer for layer in net.layers if layer.params]
     for layer in layers_with_params:
         for key in layer.params:
             assert np.shares_memory(layer.params[key], net.flat_params)
@@ -295,8 +308,11 @@ def test_layer_params_are_views_of_flat_params():
     SGD(net, lr=0.5).step()
     np.testing.assert_allclose(net.layers[0].params["W"], W_before - 0.5 * grad_W, rtol=1e-6)
     # a forward pass after the step uses the new weights
-    np.testing.assert_allclose(net.layers[0].forward(np.eye(6, dtype=np.float32)),
-                               net.layers[0].params["W"] + net.layers[0].params["b"], rtol=1e-6)
+    np.testing.assert_allclose(
+        net.layers[0].forward(np.eye(6, dtype=np.float32)),
+        net.layers[0].params["W"] + net.layers[0].params["b"],
+        rtol=1e-6,
+    )
 
 
 def test_need_param_grads_false():
@@ -442,8 +458,15 @@ def _traced_growth(net, iterations, batch=16, width=32):
 
 
 def _memory_net(first=Dense):
-    return Sequential(first(32, 64, rng=0), LeakyReLU(0.2), Dropout(0.3, rng=1), Dense(64, 64, rng=2), Tanh(),
-                      Dense(64, 1, rng=3), Sigmoid())
+    return Sequential(
+        first(32, 64, rng=0),
+        LeakyReLU(0.2),
+        Dropout(0.3, rng=1),
+        Dense(64, 64, rng=2),
+        Tanh(),
+        Dense(64, 1, rng=3),
+        Sigmoid(),
+    )
 
 
 BATCH_INPUT_BYTES = 16 * 32 * 4  # one cached float32 input batch of the first layer

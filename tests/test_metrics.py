@@ -17,7 +17,6 @@ from ganlib import metrics as M
 from ganlib.data import load_mnist, to_tanh_range
 from ganlib.gradcheck import check_loss
 
-
 # ------------------------------------------------------------------------------ fixtures
 
 
@@ -279,7 +278,9 @@ def test_class_histogram_exact_collapse(clf, test_set):
 
 def test_class_histogram_unreadable_noise_has_low_confidence(clf, test_set):
     noise = np.random.default_rng(0).uniform(-1, 1, size=(500, 784)).astype(np.float32)
-    assert M.class_histogram(noise, clf)["mean_confidence"] < M.class_histogram(test_set[0][:500], clf)["mean_confidence"]
+    assert (
+        M.class_histogram(noise, clf)["mean_confidence"] < M.class_histogram(test_set[0][:500], clf)["mean_confidence"]
+    )
 
 
 # ------------------------------------------------------------------------------ Frechet distance

@@ -24,7 +24,7 @@ def _pyproject_requirements() -> set[str]:
 def _conda_requirements() -> tuple[set[str], list[str]]:
     conda, pip, in_pip = set(), [], False
     text = (ROOT / "environment.yml").read_text()
-    for line in text[text.index("\ndependencies:"):].splitlines()[2:]:
+    for line in text[text.index("\ndependencies:") :].splitlines()[2:]:
         stripped = line.split("#")[0].rstrip()
         if re.match(r"^\s+- pip:$", stripped):
             in_pip = True
@@ -39,7 +39,9 @@ def _conda_requirements() -> tuple[set[str], list[str]]:
 def test_environment_yml_matches_pyproject():
     conda, pip = _conda_requirements()
     wanted = _pyproject_requirements()
-    assert conda == wanted, f"only in pyproject: {sorted(wanted - conda)}; only in environment.yml: {sorted(conda - wanted)}"
+    assert conda == wanted, (
+        f"only in pyproject: {sorted(wanted - conda)}; only in environment.yml: {sorted(conda - wanted)}"
+    )
     assert pip == ["-e .[dev]"], "environment.yml must install ganlib itself, with the dev extra"
 
 

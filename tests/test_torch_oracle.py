@@ -13,8 +13,17 @@ torch = pytest.importorskip("torch")  # conftest turns this skip into a failure 
 import torch.nn.functional as F  # noqa: E402
 
 from ganlib import (  # noqa: E402
-    SGD, Adam, Dense, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh,
-    bce_with_logits, discriminator_loss, generator_loss,
+    SGD,
+    Adam,
+    Dense,
+    LeakyReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    bce_with_logits,
+    discriminator_loss,
+    generator_loss,
 )
 from ganlib.gradcheck import rel_error  # noqa: E402
 
@@ -117,11 +126,13 @@ def test_dense_matches_linear(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize(
     "make",
-    [lambda: (LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
-     lambda: (LeakyReLU(0.01), torch.nn.LeakyReLU(0.01)),
-     lambda: (ReLU(), torch.nn.ReLU()),
-     lambda: (Tanh(), torch.nn.Tanh()),
-     lambda: (Sigmoid(), torch.nn.Sigmoid())],
+    [
+        lambda: (LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
+        lambda: (LeakyReLU(0.01), torch.nn.LeakyReLU(0.01)),
+        lambda: (ReLU(), torch.nn.ReLU()),
+        lambda: (Tanh(), torch.nn.Tanh()),
+        lambda: (Sigmoid(), torch.nn.Sigmoid()),
+    ],
     ids=["leaky0.2", "leaky0.01", "relu", "tanh", "sigmoid"],
 )
 def test_activation_matches_torch(seed, make):
@@ -141,8 +152,9 @@ def test_activation_matches_torch(seed, make):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_discriminator_mlp_matches_torch(seed):
     rng = np.random.default_rng(seed)
-    net = Sequential(Dense(784, 64, rng=seed, dtype=F64), LeakyReLU(0.2), Dense(64, 1, rng=seed + 1, dtype=F64),
-                     dtype=F64)
+    net = Sequential(
+        Dense(784, 64, rng=seed, dtype=F64), LeakyReLU(0.2), Dense(64, 1, rng=seed + 1, dtype=F64), dtype=F64
+    )
     net.flat_params[...] += 0.05 * rng.standard_normal(net.num_params)  # non-zero biases
     model = torch_model(net)
     x, dout = rng.uniform(-1, 1, (32, 784)), rng.standard_normal((32, 1))
@@ -164,8 +176,15 @@ def test_discriminator_mlp_matches_torch(seed):
 def test_generator_mlp_matches_torch():
     rng = np.random.default_rng(5)
     net = Sequential(
-        Dense(16, 32, rng=0, dtype=F64), ReLU(), Dense(32, 48, rng=1, dtype=F64), LeakyReLU(0.1),
-        Dense(48, 784, rng=2, dtype=F64), Tanh(), Dense(784, 1, rng=3, dtype=F64), Sigmoid(), dtype=F64,
+        Dense(16, 32, rng=0, dtype=F64),
+        ReLU(),
+        Dense(32, 48, rng=1, dtype=F64),
+        LeakyReLU(0.1),
+        Dense(48, 784, rng=2, dtype=F64),
+        Tanh(),
+        Dense(784, 1, rng=3, dtype=F64),
+        Sigmoid(),
+        dtype=F64,
     )
     net.flat_params[...] += 0.05 * rng.standard_normal(net.num_params)
     model = torch_model(net)
@@ -212,8 +231,9 @@ def test_discriminator_loss_matches_torch(seed, real_label):
     real, fake = _logits(seed, n=12), _logits(seed + 10, n=9)
     loss, d_real, d_fake = discriminator_loss(real, fake, real_label)
     rt, ft = tt(real, grad=True), tt(fake, grad=True)
-    loss_t = (F.binary_cross_entropy_with_logits(rt, torch.full_like(rt, real_label))
-              + F.binary_cross_entropy_with_logits(ft, torch.zeros_like(ft)))
+    loss_t = F.binary_cross_entropy_with_logits(
+        rt, torch.full_like(rt, real_label)
+    ) + F.binary_cross_entropy_with_logits(ft, torch.zeros_like(ft))
     loss_t.backward()
     assert_close("loss", loss, loss_t.item())
     assert_close("d_real", d_real, rt.grad)
@@ -244,8 +264,9 @@ def test_generator_losses_match_torch(seed):
 # optimizers
 # ---------------------------------------------------------------------------------------
 def _small_d(seed, dtype):
-    return Sequential(Dense(10, 8, rng=seed, dtype=dtype), LeakyReLU(0.2), Dense(8, 1, rng=seed + 1, dtype=dtype),
-                      dtype=dtype)
+    return Sequential(
+        Dense(10, 8, rng=seed, dtype=dtype), LeakyReLU(0.2), Dense(8, 1, rng=seed + 1, dtype=dtype), dtype=dtype
+    )
 
 
 def _train_both(net, model, make_opt, make_torch_opt, steps, seed, dtype, rtol, lr_schedule=None):
@@ -280,10 +301,14 @@ def test_sgd_matches_torch(momentum, decay_rate):
     net = _small_d(3, F64)
     model = torch_model(net)
     opt = _train_both(
-        net, model,
+        net,
+        model,
         lambda n: SGD(n, lr=lr, momentum=momentum, decay_rate=decay_rate),
         lambda p: torch.optim.SGD(p, lr=lr, momentum=momentum),
-        steps=8, seed=3, dtype=F64, rtol=RTOL64,
+        steps=8,
+        seed=3,
+        dtype=F64,
+        rtol=RTOL64,
         lr_schedule=lambda t: lr / (1.0 + decay_rate * t),
     )
     assert opt.t == 8
@@ -294,10 +319,14 @@ def test_adam_matches_torch(betas):
     net = _small_d(4, F64)
     model = torch_model(net)
     opt = _train_both(
-        net, model,
+        net,
+        model,
         lambda n: Adam(n, lr=1e-2, beta1=betas[0], beta2=betas[1], eps=1e-8),
         lambda p: torch.optim.Adam(p, lr=1e-2, betas=betas, eps=1e-8),
-        steps=8, seed=4, dtype=F64, rtol=RTOL64,
+        steps=8,
+        seed=4,
+        dtype=F64,
+        rtol=RTOL64,
     )
     assert opt.t == 8
 
@@ -305,8 +334,16 @@ def test_adam_matches_torch(betas):
 def test_adam_default_hyperparameters_match_torch_with_gan_betas():
     net = _small_d(6, F64)
     model = torch_model(net)
-    opt = _train_both(net, model, lambda n: Adam(n), lambda p: torch.optim.Adam(p, lr=2e-4, betas=(0.5, 0.999)),
-                      steps=5, seed=6, dtype=F64, rtol=RTOL64)
+    opt = _train_both(
+        net,
+        model,
+        lambda n: Adam(n),
+        lambda p: torch.optim.Adam(p, lr=2e-4, betas=(0.5, 0.999)),
+        steps=5,
+        seed=6,
+        dtype=F64,
+        rtol=RTOL64,
+    )
     assert (opt.lr, opt.beta1, opt.beta2, opt.eps) == (2e-4, 0.5, 0.999, 1e-8)
 
 
@@ -317,7 +354,10 @@ def test_optimizers_match_torch_float32(which):
     model = torch_model(net)
     assert next(model.parameters()).dtype == torch.float32
     if which == "adam":
-        make, make_t = (lambda n: Adam(n, lr=1e-2, beta1=0.5)), (lambda p: torch.optim.Adam(p, lr=1e-2, betas=(0.5, 0.999)))
+        make, make_t = (
+            (lambda n: Adam(n, lr=1e-2, beta1=0.5)),
+            (lambda p: torch.optim.Adam(p, lr=1e-2, betas=(0.5, 0.999))),
+        )
         schedule = None
     else:
         make = lambda n: SGD(n, lr=0.05, momentum=0.9, decay_rate=0.05)  # noqa: E731

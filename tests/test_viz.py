@@ -148,7 +148,13 @@ def test_moving_average():
 
 def test_plot_class_histogram():
     counts = np.array([10, 0, 5, 5, 0, 0, 30, 0, 0, 50])
-    hist = {"counts": counts, "fractions": counts / 100, "classes_covered": 5, "kl_to_uniform": 1.1, "mean_confidence": 0.9}
+    hist = {
+        "counts": counts,
+        "fractions": counts / 100,
+        "classes_covered": 5,
+        "kl_to_uniform": 1.1,
+        "mean_confidence": 0.9,
+    }
     fig = viz.plot_class_histogram(hist, title="classes")
     assert isinstance(fig, matplotlib.figure.Figure)
     assert len(fig.axes[0].patches) == 10
@@ -160,8 +166,15 @@ def test_plot_class_histogram():
 def test_plot_1d_gan(rng):
     data, samples = rng.normal(4, 1.25, (500, 1)), rng.normal(0, 1, 300)
     xs = np.linspace(-2, 8, 50)
-    fig = viz.plot_1d_gan(data, samples, xs, 1 / (1 + np.exp(-xs)), d_optimal=np.full(50, 0.5),
-                          data_pdf=lambda x: np.exp(-x ** 2), title="toy")
+    fig = viz.plot_1d_gan(
+        data,
+        samples,
+        xs,
+        1 / (1 + np.exp(-xs)),
+        d_optimal=np.full(50, 0.5),
+        data_pdf=lambda x: np.exp(-(x**2)),
+        title="toy",
+    )
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
     assert isinstance(viz.plot_1d_gan(data, samples), matplotlib.figure.Figure)
     with pytest.raises(ValueError, match="both"):

@@ -13,9 +13,8 @@ import json
 import re
 from pathlib import Path
 
-import nbformat
-
 import nav
+import nbformat
 from nbbuild import code, md, write_notebook
 
 INDEX_NAME = nav.INDEX
@@ -25,18 +24,41 @@ TABLE_RE = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re
 
 # (file, what it teaches, estimated full run time on a laptop CPU, used until run_all.py measures one)
 NOTEBOOKS = [
-    ("01-the-objective.ipynb", "the minimax game, the optimal discriminator, Jensen–Shannon, saturating vs "
-     "non-saturating generator loss, a 1-D GAN", "~1 min"),
-    ("02-backprop-by-hand.ipynb", "every layer's backward pass derived and gradient-checked; the loss from "
-     "logits; the original post's double-sigmoid bug", "< 1 min"),
-    ("03-generator-and-discriminator.ipynb", "MNIST in $[-1, 1]$, G and D built layer by layer, parameter "
-     "counts, Glorot initialisation, what the untrained networks do", "< 1 min"),
-    ("04-training-live.ipynb", "Goodfellow et al.'s Algorithm 1 step by step, then a full training run with "
-     "live curves and samples, a GIF, checkpoints", "~8 min"),
-    ("05-exploring-the-latent-space.ipynb", "the latent space with sliders: interpolation (slerp), the "
-     "directions that matter, memorisation", "< 1 min"),
-    ("06-evaluating-and-debugging.ipynb", "class histogram, Fréchet distance, nearest neighbours, Parzen "
-     "windows against the 2014 paper; the original post's collapse and its fix", "~6 min"),
+    (
+        "01-the-objective.ipynb",
+        "the minimax game, the optimal discriminator, Jensen–Shannon, saturating vs "
+        "non-saturating generator loss, a 1-D GAN",
+        "~1 min",
+    ),
+    (
+        "02-backprop-by-hand.ipynb",
+        "every layer's backward pass derived and gradient-checked; the loss from "
+        "logits; the original post's double-sigmoid bug",
+        "< 1 min",
+    ),
+    (
+        "03-generator-and-discriminator.ipynb",
+        "MNIST in $[-1, 1]$, G and D built layer by layer, parameter "
+        "counts, Glorot initialisation, what the untrained networks do",
+        "< 1 min",
+    ),
+    (
+        "04-training-live.ipynb",
+        "Goodfellow et al.'s Algorithm 1 step by step, then a full training run with "
+        "live curves and samples, a GIF, checkpoints",
+        "~8 min",
+    ),
+    (
+        "05-exploring-the-latent-space.ipynb",
+        "the latent space with sliders: interpolation (slerp), the directions that matter, memorisation",
+        "< 1 min",
+    ),
+    (
+        "06-evaluating-and-debugging.ipynb",
+        "class histogram, Fréchet distance, nearest neighbours, Parzen "
+        "windows against the 2014 paper; the original post's collapse and its fix",
+        "~6 min",
+    ),
 ]
 
 
@@ -62,7 +84,7 @@ def run_time_table(times: dict[str, float] | None = None) -> str:
         "|---|---|---|",
     ]
     for name, teaches, estimate in NOTEBOOKS:
-        title = name[:-len(".ipynb")]
+        title = name[: -len(".ipynb")]
         when = f"{format_seconds(times[name])} (measured)" if name in times else f"{estimate} (estimate)"
         rows.append(f"| [{title}]({name}) | {teaches} | {when} |")
     rows.append(TABLE_END)

@@ -1,5 +1,7 @@
 """Build notebooks/05-exploring-the-latent-space.ipynb from its prose and code cells."""
+
 import sys
+
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 import nbbuild
 
@@ -8,10 +10,10 @@ cells = []
 md = lambda s: cells.append(nbbuild.md(s))  # noqa: E731
 code = lambda s: cells.append(nbbuild.code(s))  # noqa: E731
 
-md(f"""
+md("""
 # 05 · Exploring the latent space
 
-A trained generator is a function $G:\\mathbb{{R}}^{{100}} \\to [-1, 1]^{{784}}$. Every point $z$ of its
+A trained generator is a function $G:\\mathbb{R}^{100} \\to [-1, 1]^{784}$. Every point $z$ of its
 input space, the *latent space*, is a digit. In this notebook we walk around that space with
 sliders, and ask three questions along the way: where do the $z$ live, which directions matter,
 and has the generator simply memorised its training set?
@@ -21,7 +23,7 @@ and has the generator simply memorised its training set?
 - why a Gaussian $z$ in 100 dimensions almost always has norm close to 10, and what that means for
   interpolation (spherical *slerp* rather than a straight line);
 - how to find the latent directions that change the image most: the top eigenvectors of
-  $\\mathbb{{E}}_z[J^\\top J]$, estimated with the backward pass we wrote by hand in notebook 02;
+  $\\mathbb{E}_z[J^\\top J]$, estimated with the backward pass we wrote by hand in notebook 02;
 - how to check for memorisation with the nearest training image;
 - how to use `ganlib.explorer.LatentExplorer`, in a notebook or as a web page with Voila.
 
@@ -167,7 +169,7 @@ ax.bar(np.arange(1, d + 1), share, color=["C0"] * 6 + ["0.7"] * (d - 6))
 ax.set_xlabel("eigenvector"); ax.set_ylabel("share"); ax.set_title("eigenvalues of E[JᵀJ]: a few directions dominate");
 """)
 
-md("""
+md(r"""
 Is the estimate right? A direct check: take a small step ($\epsilon = 0.1$) along each direction from
 500 fresh $z$, measure the mean squared change of the image divided by $\epsilon^2$ (a finite
 difference), and compare with the eigenvalues and with random unit directions.

@@ -16,9 +16,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import nbformat
-
 import nav
+import nbformat
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 

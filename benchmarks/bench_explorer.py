@@ -32,8 +32,8 @@ Usage
     python benchmarks/bench_explorer.py --browser       # plus the browser round trip (~2 min)
     python benchmarks/bench_explorer.py --checkpoint runs/x/generator.npz --moves 200
 
-Default checkpoint: $GANLIB_EXPLORER_CHECKPOINT, else data/generator.npz, else
-an untrained generator of the default architecture (same cost per update).
+Default checkpoint: $GANLIB_EXPLORER_CHECKPOINT, else the shipped generator
+(data/artifacts/generator.npz).
 If data/classifier.npz is missing, an untrained classifier of the same
 architecture stands in, so the timing is the same.
 """
@@ -46,7 +46,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -55,9 +54,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ganlib.checkpoint import default_generator_path, load_generator, save_generator  # noqa: E402
-from ganlib.explorer import LatentExplorer, NearestTraining, render_png  # noqa: E402
-from ganlib.gan import CONFIGS, GAN  # noqa: E402
+from ganlib.checkpoint import load_generator  # noqa: E402
+from ganlib.classifier import Classifier  # noqa: E402
+from ganlib.explorer import LatentExplorer, render_png  # noqa: E402
+from ganlib.metrics import NearestNeighbours  # noqa: E402
+from ganlib.paths import default_generator_path  # noqa: E402
 
 
 def stats(seconds) -> str:
@@ -68,24 +69,16 @@ def stats(seconds) -> str:
     )
 
 
-def pick_checkpoint(arg, tmp: Path) -> Path:
+def pick_checkpoint(arg) -> Path:
     if arg:
         return Path(arg)
     if os.environ.get("GANLIB_EXPLORER_CHECKPOINT"):
         return Path(os.environ["GANLIB_EXPLORER_CHECKPOINT"])
-    if default_generator_path().is_file():
-        return default_generator_path()
-    print("no trained generator found: timing an untrained one of the default architecture")
-    return save_generator(GAN(CONFIGS["default"]), tmp / "untrained.npz")
+    return default_generator_path()
 
 
 def pick_classifier():
-    from ganlib import metrics
-
-    try:
-        return metrics.Classifier.load(), "data/classifier.npz"
-    except (FileNotFoundError, ValueError):
-        return metrics.Classifier(metrics.build_classifier_network().eval()), "untrained stand-in (same size)"
+    return Classifier.load(), "the shipped classifier"
 
 
 class ImageClock:
@@ -158,7 +151,7 @@ def python_figures(checkpoint: Path, moves: int) -> None:
     G, z = explorer.G, explorer.current_z()[None]
     x = G.forward(z)[0]
     nearest = (
-        explorer.nearest if explorer.nearest is not None else NearestTraining(np.zeros((50_000, 784), dtype=np.uint8))
+        explorer.nearest if explorer.nearest is not None else NearestNeighbours(np.zeros((50_000, 784), dtype=np.uint8))
     )
     parts = {
         "generator forward (1 row)": lambda: G.forward(z),
@@ -270,12 +263,11 @@ def main(argv=None) -> int:
     parser.add_argument("--moves", type=int, default=100, help="slider moves to time (default 100)")
     parser.add_argument("--browser", action="store_true", help="also time the browser round trip via Voila")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = pick_checkpoint(args.checkpoint, Path(tmp))
-        load_generator(checkpoint)  # fail early, with the checkpoint's own message
-        python_figures(checkpoint, args.moves)
-        if args.browser:
-            browser_figures(checkpoint, min(args.moves, 60))  # per series
+    checkpoint = pick_checkpoint(args.checkpoint)
+    load_generator(checkpoint)  # fail early, with the checkpoint's own message
+    python_figures(checkpoint, args.moves)
+    if args.browser:
+        browser_figures(checkpoint, min(args.moves, 60))  # per series
     return 0
 
 

@@ -1,9 +1,38 @@
 """ganlib: Generative Adversarial Networks from first principles, in pure NumPy.
 
-The teaching core (layers, losses, optimizers, backpropagation) is written by
-hand; everything is float32 by default and float64 on request for gradient
-checks. Heavier modules (plotting, metrics, the explorer) are imported on
-demand so that ``import ganlib`` stays fast.
+The **teaching core**, written by hand to be read (float32 by default, float64 on
+request for gradient checks):
+
+========== ====================================================================
+layers     Dense, LeakyReLU, ReLU, Tanh, Sigmoid, Dropout: forward and backward
+losses     binary cross-entropy from logits; the GAN's D and G losses
+network    Sequential: layers in order, parameters in one flat buffer
+optim      SGD (momentum, the original post's decay) and Adam
+gradcheck  centred finite differences and the relative error
+config     GANConfig, the named CONFIGS, building G and D, drawing z
+gan        the training algorithm (Goodfellow et al. 2014, Algorithm 1)
+========== ====================================================================
+
+The **application** around it, which depends on the core and never the reverse:
+
+============= =================================================================
+paths         where MNIST, the shipped models and training runs are
+idx, data     reading MNIST's IDX files safely; splits, scaling, download
+archive       the one file format (.npz + JSON, no pickle, atomic writes)
+checkpoint    saving and loading a GAN or a generator; sampling from one
+classifier    the MNIST classifier behind the metrics
+metrics       class histogram, Frechet distance, nearest training images
+parzen        the original paper's Parzen-window log-likelihood
+images        pixels, grids, PNG and GIF files
+viz           Matplotlib figures and the live training display
+latent        latent-space maths: seeds, interpolation, directions
+explorer      the latent-space explorer (ipywidgets), explorer_view its widgets
+progress      a progress bar and a Ctrl-C that waits for a safe moment
+cli           ``python -m ganlib train | sample | evaluate | train-classifier``
+============= =================================================================
+
+Only the core's classes are imported here, so ``import ganlib`` stays fast; import
+the other modules by name (``from ganlib import viz``).
 """
 
 from .layers import Dense, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh

@@ -5,9 +5,18 @@ gradients in ``flat_grads``; each layer's ``params["W"]`` etc. are *views* into
 them. The layers read and write their own arrays as usual, while an optimizer
 updates the whole network with a few vectorised operations over one buffer
 instead of a Python loop over dozens of small arrays (see :mod:`ganlib.optim`).
+
+This is a speed trick with one rule attached: a parameter array must be changed
+in place (``layer.params["W"][...] = value``), never replaced
+(``layer.params["W"] = value``), and a layer belongs to one network only. Either
+mistake would leave the optimizer updating a buffer that the layer no longer
+reads, and training would silently do nothing; ``Sequential`` checks both and
+raises instead.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -42,6 +51,14 @@ class Sequential:
                 "Sequential got the same layer object more than once; create a new instance for "
                 "each position (e.g. LeakyReLU(0.2) twice), since a layer caches only its latest forward"
             )
+        for layer in layers:
+            owner = getattr(layer, "_network", None)
+            if owner is not None:
+                raise ValueError(
+                    f"{layer!r} already belongs to another Sequential: its parameters live in that "
+                    "network's buffer, which this network's optimizer would not update. Build a new "
+                    "layer for each network (e.g. with the same sizes, then load_state_dict to copy weights)."
+                )
         self.layers = list(layers)
         self._names = [f"{i}.{key}" for i, layer in enumerate(self.layers) for key in layer.params]
         first = next((layer.params[k] for layer in self.layers for k in layer.params), None)
@@ -54,17 +71,39 @@ class Sequential:
         self.flat_params = np.zeros(sum(sizes), dtype=self.dtype)
         self.flat_grads = np.zeros_like(self.flat_params)
         offset = 0
+        self._views = []  # (layer, key, parameter view, gradient view): what the layers must keep using
         for layer in self.layers:
+            layer._network = self
             for key, value in list(layer.params.items()):
                 view = slice(offset, offset + value.size)
                 self.flat_params[view] = value.ravel()
                 layer.params[key] = self.flat_params[view].reshape(value.shape)
                 layer.grads[key] = self.flat_grads[view].reshape(value.shape)
+                self._views.append((layer, key, layer.params[key], layer.grads[key]))
                 offset += value.size
+
+    def _check_buffers(self) -> None:
+        """Raise if a layer's parameter or gradient array was replaced instead of changed in place."""
+        for i, (layer, key, param, grad) in enumerate(self._views):
+            if layer.params[key] is not param or layer.grads[key] is not grad:
+                raise RuntimeError(
+                    f"parameter {self._names[i]} of {layer!r} was replaced by a new array "
+                    f"(layer.params[{key!r}] = ... or layer.grads[{key!r}] = ...), so the optimizer, "
+                    "which updates this network's flat buffer, no longer reaches it. Change it in place "
+                    f"instead: layer.params[{key!r}][...] = value (or use load_state_dict)."
+                )
+
+    def copy(self, dtype=None) -> Sequential:
+        """An independent copy (new layers, new buffers), e.g. ``net.copy(np.float64)`` for a gradient check."""
+        layers = copy.deepcopy(self.layers)  # the copies' `_network` points at a throwaway copy of self
+        for layer in layers:
+            layer._network = None
+        return Sequential(*layers, dtype=dtype if dtype is not None else self.dtype)
 
     # -- the two passes -------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Shape (N, D_in) -> (N, D_out). Caches, in each layer, what backward needs."""
+        self._check_buffers()  # a few identity checks: nothing next to the matrix products
         if isinstance(x, np.ndarray) and x.dtype != self.dtype:
             x = x.astype(self.dtype)  # e.g. float64 data into a float32 network
         for layer in self.layers:
@@ -81,6 +120,7 @@ class Sequential:
         with respect to the input: that is what the generator's step needs from
         the discriminator, whose own parameters must not change then.
         """
+        self._check_buffers()
         for i in range(len(self.layers) - 1, -1, -1):
             dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0, need_param_grads=need_param_grads)
         return dout

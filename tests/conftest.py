@@ -5,10 +5,17 @@ so CI can never pass by skipping the PyTorch cross-checks or the browser test
 because something was not installed.
 """
 
+import http.server
 import os
+import shutil
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REPO_MNIST = REPO / "data" / "mnist"
 
 NO_SKIP = os.environ.get("GANLIB_NO_SKIP", "") not in ("", "0")
 
@@ -26,3 +33,50 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    """Start local HTTP servers: ``serve(directory) -> (base_url, list of request paths)``."""
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)  # talk to 127.0.0.1 directly
+    servers = []
+
+    def start(directory: Path):
+        requests = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(directory), **kwargs)
+
+            def do_GET(self):
+                requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, format, *args):  # keep test output quiet
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/", requests
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A directory holding copies of the shipped .gz files, to be served."""
+    directory = tmp_path / "mirror"
+    directory.mkdir()
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        shutil.copy(REPO_MNIST / f"{name}.gz", directory)
+    return directory

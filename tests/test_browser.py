@@ -62,17 +62,13 @@ def chromium():
 def voila_url(tmp_path_factory, chromium, sync_playwright):
     pytest.importorskip("voila")
     pytest.importorskip("ipywidgets")
-    from ganlib.checkpoint import default_generator_path, save_generator
-    from ganlib.gan import CONFIGS, GAN
+    from ganlib.paths import default_generator_path
 
     tmp = tmp_path_factory.mktemp("voila")
     # A copy of the shipped generator (so the screenshot shows a real digit), reached through
-    # GANLIB_EXPLORER_CHECKPOINT like a reader's own checkpoint; an untrained one if none ships.
+    # GANLIB_EXPLORER_CHECKPOINT like a reader's own checkpoint.
     checkpoint = tmp / "generator.npz"
-    if default_generator_path().exists():
-        shutil.copyfile(default_generator_path(), checkpoint)
-    else:
-        save_generator(GAN(CONFIGS["default"]), checkpoint)
+    shutil.copyfile(default_generator_path(), checkpoint)
     port = free_port()
     env = {**os.environ, "GANLIB_EXPLORER_CHECKPOINT": str(checkpoint)}
     log = open(tmp / "voila.log", "wb")

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from ganlib.__main__ import main
+from ganlib.cli import main
 
 
 def run(*args, **kwargs):
@@ -41,7 +41,7 @@ def test_top_level_help_lists_commands():
         (["train", "--limit", "0"], "--limit must be positive"),
         (["train", "--generator-loss", "hinge"], "invalid choice"),
         (["train", "--real-label", "1.5"], "real_label must be in"),
-        (["sample", "--checkpoint", "x.npz", "--n", "3"], "required: --out"),
+        (["sample", "--n", "3"], "required: --out"),
         (["sample", "--checkpoint", "x.npz", "--n", "-1", "--out", "a.npy"], "--n must be positive"),
         (["sample", "--checkpoint", "x.npz", "--n", "3", "--out", "a.txt"], "must end in .npy"),
         (["frobnicate"], "invalid choice"),
@@ -142,3 +142,22 @@ def test_resume_refuses_config_changes(tmp_path):
     )
     result = run("train", "--resume", str(out / "checkpoint.npz"), "--lr-g", "0.1", "--out", str(out))
     assert result.returncode == 2 and "only --epochs may be given" in result.stderr
+
+
+def test_sample_and_evaluate_default_to_the_shipped_generator(tmp_path, capsys):
+    from ganlib.checkpoint import load_generator, sample_generator
+
+    out = tmp_path / "s.npy"
+    assert main(["sample", "--n", "5", "--seed", "3", "--out", str(out)]) == 0
+    G, meta = load_generator()  # the shipped one
+    np.testing.assert_array_equal(np.load(out), sample_generator(G, meta, 5, seed=3))
+    capsys.readouterr()
+    assert main(["evaluate", "--n", "300", "--no-parzen"]) == 0
+    assert "classes covered" in capsys.readouterr().out
+
+
+def test_train_classifier_has_its_own_help():
+    result = run("train-classifier", "--help")
+    assert result.returncode == 0
+    for option in ("--epochs", "--seed", "--batch-size", "--out", "--min-accuracy"):
+        assert option in result.stdout

@@ -7,11 +7,9 @@ http.server on 127.0.0.1.
 
 import functools
 import gzip
-import http.server
 import shutil
 import socket
 import struct
-import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -336,48 +334,6 @@ def test_empty_file(tmp_path):
 
 
 # --------------------------------------------------------------------------- download
-
-
-@pytest.fixture
-def serve(monkeypatch):
-    """Start local HTTP servers: ``serve(directory) -> (base_url, list of request paths)``."""
-    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)  # talk to 127.0.0.1 directly
-    servers = []
-
-    def start(directory: Path):
-        requests = []
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=str(directory), **kwargs)
-
-            def do_GET(self):
-                requests.append(self.path)
-                super().do_GET()
-
-            def log_message(self, format, *args):  # keep test output quiet
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/", requests
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    """A directory holding copies of the shipped .gz files, to be served."""
-    directory = tmp_path / "mirror"
-    directory.mkdir()
-    for name in MNIST_FILES:
-        shutil.copy(REPO_DATA / f"{name}.gz", directory)
-    return directory
 
 
 def test_download_fetches_all_files(tmp_path, serve, mirror):

@@ -13,23 +13,15 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
+from ganlib.archive import find_archives  # noqa: E402
 from ganlib.checkpoint import save_generator  # noqa: E402
-from ganlib.explorer import (  # noqa: E402
-    LatentExplorer,
-    NearestTraining,
-    find_checkpoints,
-    interpolate,
-    latent_directions,
-    latent_from_seed,
-    lerp,
-    render_png,
-    render_strip,
-    slerp,
-    to_pixels,
-    typical_norm,
-)
+from ganlib.classifier import Classifier, build_classifier_network  # noqa: E402
+from ganlib.explorer import LatentExplorer, render_png, render_strip  # noqa: E402
 from ganlib.gan import CONFIGS, GAN  # noqa: E402
+from ganlib.images import to_uint8  # noqa: E402
+from ganlib.latent import interpolate, latent_directions, latent_from_seed, lerp, slerp, typical_norm  # noqa: E402
 from ganlib.layers import Dense  # noqa: E402
+from ganlib.metrics import NearestNeighbours, nearest_training_distance  # noqa: E402
 from ganlib.network import Sequential  # noqa: E402
 
 
@@ -181,40 +173,41 @@ def test_render_png_is_a_nearest_neighbour_enlargement():
     image = np.linspace(-1, 1, 784, dtype=np.float32)
     pixels = decode_png(render_png(image, scale=8))
     assert pixels.shape == (224, 224)
-    np.testing.assert_array_equal(pixels[::8, ::8], to_pixels(image))
-    np.testing.assert_array_equal(pixels, np.kron(to_pixels(image), np.ones((8, 8), dtype=np.uint8)))
-    assert to_pixels(-np.ones(784))[0, 0] == 0 and to_pixels(np.ones(784))[0, 0] == 255
+    digit = to_uint8(image.reshape(28, 28))
+    np.testing.assert_array_equal(pixels[::8, ::8], digit)
+    np.testing.assert_array_equal(pixels, np.kron(digit, np.ones((8, 8), dtype=np.uint8)))
+    assert decode_png(render_png(-np.ones(784)))[0, 0] == 0 and decode_png(render_png(np.ones(784)))[0, 0] == 255
 
 
 def test_render_strip_lays_images_side_by_side():
     images = np.stack([np.full(784, v, dtype=np.float32) for v in (-1.0, 0.0, 1.0)])
     pixels = decode_png(render_strip(images, scale=3, gap=2))
-    assert pixels.shape == (84, 3 * 84 + 2 * 2)
-    assert pixels[0, 0] == 0 and pixels[0, 86] == 128 and pixels[0, -1] == 255
+    step = (28 + 2) * 3  # each image and the white gap after it, enlarged 3 times
+    assert pixels.shape == (32 * 3, (3 * 30 + 2) * 3)
+    for k, value in enumerate((0, 128, 255)):
+        np.testing.assert_array_equal(pixels[6:90, 6 + k * step : 90 + k * step], value)
+    assert pixels[0, 0] == 255 and pixels[50, 90] == 255  # the gaps are white
 
 
 # ----------------------------------------------------------------------------- nearest training image
 
 
 def test_nearest_training_finds_an_exact_copy(train_images):
-    nn = NearestTraining(train_images)
+    nn = NearestNeighbours(train_images)
     x = train_images[123].astype(np.float32) / 127.5 - 1
-    distance, index = nn.query(x)
-    assert index == 123 and distance == 0.0
+    distances, indices = nn.query(x)
+    assert indices.tolist() == [123] and distances.tolist() == [0.0]
 
 
-def test_nearest_training_agrees_with_the_metrics_module(train_images):
-    metrics = pytest.importorskip("ganlib.metrics")
-    if not hasattr(metrics, "nearest_training_distance"):
-        pytest.skip("ganlib.metrics.nearest_training_distance not available")
+def test_one_image_at_a_time_agrees_with_the_batch_search(train_images):
     rng = np.random.default_rng(5)
     samples = rng.uniform(-1, 1, size=(4, 784)).astype(np.float32)
     train = train_images.astype(np.float32) / 127.5 - 1
-    dist, idx = metrics.nearest_training_distance(samples, train)
-    nn = NearestTraining(train_images)
+    dist, idx = nearest_training_distance(samples, train)
+    nn = NearestNeighbours(train_images)
     for k in range(4):
         d, i = nn.query(samples[k])
-        assert i == idx[k] and d == pytest.approx(dist[k], rel=1e-9)
+        assert i[0] == idx[k] and d[0] == pytest.approx(dist[k], rel=1e-9)
 
 
 # ----------------------------------------------------------------------------- the widget
@@ -276,7 +269,7 @@ def test_interpolation_strip_and_norm_readout(explorer):
     strip = explorer.strip.value
     explorer.seed_b.value = 99
     assert explorer.strip.value != strip
-    assert decode_png(explorer.strip.value).shape == (84, 8 * 84 + 7 * 2)
+    assert decode_png(explorer.strip.value).shape == (32 * 3, (8 * 30 + 2) * 3)  # as the layout says
     assert "slerp" in explorer.path_info.value and "typical" in explorer.path_info.value
 
 
@@ -319,7 +312,7 @@ def test_analysis_panel_shows_nearest_image_and_classifier_state(checkpoint, tra
     e = make_explorer(checkpoint, classifier=tmp_path / "no-classifier.npz", train_images=train_images)
     assert "classifier unavailable:" in e.prediction.value
     assert "distance" in e.nearest_label.value and e.nearest_image.value
-    distance, index = e.nearest.query(e.generate(e.current_z()))
+    (distance,), (index,) = e.nearest.query(e.generate(e.current_z()))
     assert f"#{index}" in e.nearest_label.value and f"{distance:.2f}" in e.nearest_label.value
 
     off = make_explorer(checkpoint, train_images=None)
@@ -327,8 +320,7 @@ def test_analysis_panel_shows_nearest_image_and_classifier_state(checkpoint, tra
 
 
 def test_classifier_prediction_is_shown(checkpoint, train_images):
-    metrics = pytest.importorskip("ganlib.metrics")
-    clf = metrics.Classifier(metrics.build_classifier_network().eval())
+    clf = Classifier(build_classifier_network().eval())
     e = make_explorer(checkpoint, classifier=clf, train_images=train_images)
     p = clf.predict_proba(e.generate(e.current_z())[None])[0]
     top = int(np.argmax(p))
@@ -342,7 +334,7 @@ def test_analysis_is_throttled_inside_an_event_loop(checkpoint, train_images):
             e.sliders[0].value = v
             assert e.image.value == render_png(e.generate(e.current_z()))
         await asyncio.sleep(0.2)  # the trailing analysis catches up with the last image
-        _, index = e.nearest.query(e.generate(e.current_z()))
+        _, (index,) = e.nearest.query(e.generate(e.current_z()))
         assert f"#{index}<" in e.nearest_label.value
         assert e._pending is None
 
@@ -354,8 +346,8 @@ def test_find_checkpoints_lists_only_ganlib_files(tmp_path, checkpoint):
     (tmp_path / "runs" / "g.npz").write_bytes(checkpoint.read_bytes())
     np.savez(tmp_path / "runs" / "plain.npz", x=np.zeros(3))
     (tmp_path / "runs" / "broken.npz").write_bytes(b"nope")
-    found = find_checkpoints([tmp_path / "runs"])
-    assert len(found) == 1 and found[0].endswith("g.npz")
+    found = find_archives([tmp_path / "runs"])
+    assert len(found) == 1 and found[0].name == "g.npz"
     assert zipfile.is_zipfile(found[0])
 
 

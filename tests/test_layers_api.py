@@ -147,6 +147,47 @@ def test_sequential_rejects_a_layer_used_twice():
         Sequential(Dense(4, 4, rng=0), act, Dense(4, 4, rng=1), act, Dense(4, 1, rng=2))
 
 
+def test_a_layer_cannot_join_a_second_network():
+    """Its parameters are views of the first network's buffer: a second network's optimizer
+    would update a buffer the layer does not read, and training would silently do nothing."""
+    dense = Dense(4, 2, rng=0)
+    Sequential(dense)
+    with pytest.raises(ValueError, match="already belongs to another Sequential"):
+        Sequential(dense, LeakyReLU(0.2))
+
+
+@pytest.mark.parametrize("which", ["params", "grads"])
+def test_replacing_a_parameter_array_is_detected(which):
+    net = Sequential(Dense(4, 3, rng=0), LeakyReLU(0.2), Dense(3, 1, rng=1))
+    x = np.ones((2, 4), dtype=np.float32)
+    net.forward(x)
+    layer = net.layers[2]
+    getattr(layer, which)["W"] = getattr(layer, which)["W"].copy()  # rebinding, not an in-place change
+    with pytest.raises(RuntimeError, match=r"parameter 2.W .* replaced by a new array.*in place"):
+        net.forward(x)
+    with pytest.raises(RuntimeError, match="replaced by a new array"):
+        net.backward(np.ones((2, 1), dtype=np.float32))
+
+
+def test_changing_a_parameter_in_place_is_fine_and_reaches_the_buffer():
+    net = Sequential(Dense(4, 3, rng=0))
+    net.layers[0].params["W"][...] = 0.5
+    net.forward(np.ones((2, 4), dtype=np.float32))
+    assert np.all(net.flat_params[:12] == 0.5)
+
+
+def test_copy_is_independent_and_can_change_precision():
+    net = Sequential(Dense(4, 3, rng=0), LeakyReLU(0.2), Dense(3, 1, rng=1))
+    x = np.random.default_rng(0).standard_normal((2, 4))
+    twin = net.copy(np.float64)
+    assert twin.flat_params.dtype == np.float64 and np.array_equal(twin.flat_params, net.flat_params)
+    np.testing.assert_allclose(twin.forward(x), net.forward(x), rtol=1e-6)
+    before = net.flat_params.copy()
+    twin.flat_params += 1.0
+    assert np.array_equal(net.flat_params, before), "changing the copy must not change the original"
+    assert net.copy().dtype == np.float32
+
+
 # ---------------------------------------------------------------------------------------
 # state dicts
 # ---------------------------------------------------------------------------------------

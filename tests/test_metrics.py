@@ -5,15 +5,17 @@ Every metric is checked against an independent computation (brute force,
 closed form or PyTorch), so a wrong implementation fails.
 """
 
-import hashlib
 import json
 import math
-import shutil
 
 import numpy as np
 import pytest
 
+from ganlib import classifier as C
 from ganlib import metrics as M
+from ganlib import parzen as P
+from ganlib import paths
+from ganlib.archive import CheckpointError, read_archive, write_archive
 from ganlib.data import load_mnist, to_tanh_range
 from ganlib.gradcheck import check_loss
 
@@ -22,7 +24,7 @@ from ganlib.gradcheck import check_loss
 
 @pytest.fixture(scope="module")
 def clf():
-    return M.Classifier.load()
+    return C.Classifier.load()
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +44,21 @@ def test_probs(clf, test_set):
 def test_softmax_cross_entropy_gradient_check(rng):
     labels = rng.integers(0, 10, size=8)
     logits = rng.normal(scale=3.0, size=(8, 10))
-    assert check_loss(lambda z: M.softmax_cross_entropy(z, labels), logits) < 1e-7
+    assert check_loss(lambda z: C.softmax_cross_entropy(z, labels), logits) < 1e-7
 
 
 def test_softmax_cross_entropy_gradcheck_detects_a_wrong_gradient(rng):
     labels = rng.integers(0, 4, size=5)
 
     def wrong(z):  # forgets the 1/N
-        loss, d = M.softmax_cross_entropy(z, labels)
+        loss, d = C.softmax_cross_entropy(z, labels)
         return loss, d * len(z)
 
     assert check_loss(wrong, rng.normal(size=(5, 4))) > 1e-2
 
 
 def test_softmax_cross_entropy_known_values():
-    loss, d = M.softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 4, 9]))
+    loss, d = C.softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 4, 9]))
     assert loss == pytest.approx(math.log(10))
     np.testing.assert_allclose(d.sum(axis=1), 0, atol=1e-15)  # softmax and one-hot both sum to 1
     np.testing.assert_allclose(d[0], (np.full(10, 0.1) - np.eye(10)[0]) / 3)
@@ -65,7 +67,7 @@ def test_softmax_cross_entropy_known_values():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_cross_entropy_stable_for_huge_logits(dtype):
     logits = np.array([[1e4, 0.0, -1e4], [1e4, 0.0, -1e4], [-5e3, 5e3, 0.0]], dtype=dtype)
-    loss, d = M.softmax_cross_entropy(logits, np.array([0, 1, 1]))
+    loss, d = C.softmax_cross_entropy(logits, np.array([0, 1, 1]))
     # example 0: right with margin 1e4 -> 0; example 1: wrong by 1e4 -> 1e4; example 2: -> 0
     assert np.isfinite(loss) and loss == pytest.approx(1e4 / 3, rel=1e-6)
     assert d.dtype == dtype and np.all(np.isfinite(d))
@@ -76,7 +78,7 @@ def test_softmax_cross_entropy_matches_torch(rng):
     torch = pytest.importorskip("torch")
     logits = rng.normal(scale=5.0, size=(16, 10))
     labels = rng.integers(0, 10, size=16)
-    loss, d = M.softmax_cross_entropy(logits, labels)
+    loss, d = C.softmax_cross_entropy(logits, labels)
     t = torch.tensor(logits, requires_grad=True)
     ref = torch.nn.functional.cross_entropy(t, torch.tensor(labels))
     ref.backward()
@@ -86,9 +88,9 @@ def test_softmax_cross_entropy_matches_torch(rng):
 
 def test_softmax_cross_entropy_rejects_bad_labels():
     with pytest.raises(ValueError, match="labels"):
-        M.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
+        C.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
     with pytest.raises(ValueError, match="labels"):
-        M.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0]))
+        C.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0]))
 
 
 # ------------------------------------------------------------------------------ the shipped classifier
@@ -102,20 +104,16 @@ def test_shipped_classifier_reaches_98_percent(clf, test_set):
     assert clf.metadata["test_accuracy"] == pytest.approx(acc, abs=5e-4)
 
 
-def test_shipped_metadata_matches_the_npz():
-    npz_path = M.DEFAULT_CLASSIFIER_PATH
-    meta = json.loads(npz_path.with_suffix(".json").read_text())
-    with np.load(npz_path, allow_pickle=False) as npz:
-        sizes = npz["sizes"].tolist()
-        num_params = sum(npz[k].size for k in npz.files if k != "sizes")
-        assert all(npz[k].dtype == np.float32 for k in npz.files if k != "sizes")
-    assert meta["architecture"]["sizes"] == sizes
+def test_shipped_metadata_matches_the_weights():
+    path = paths.default_classifier_path()
+    meta, arrays = read_archive(path, ("classifier",))
+    sizes = meta["sizes"]
     assert sizes[0] == 784 and sizes[-1] == 10
-    assert meta["num_params"] == num_params == sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    assert meta["npz_sha256"] == hashlib.sha256(npz_path.read_bytes()).hexdigest()
+    assert all(a.dtype == np.float32 for a in arrays.values())
+    assert sum(a.size for a in arrays.values()) == sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     assert meta["command"].startswith("python -m ganlib train-classifier")
     assert isinstance(meta["seed"], int) and meta["test_accuracy"] >= 0.98
-    assert npz_path.stat().st_size < 3_000_000
+    assert path.stat().st_size < 3_000_000
 
 
 def test_classifier_outputs(clf, test_set, test_probs):
@@ -147,37 +145,36 @@ def test_classifier_rejects_wrong_inputs(clf):
 
 @pytest.fixture
 def saved_small(tmp_path):
-    net = M.build_classifier_network((784, 16, 10), seed=3)
-    path = M.Classifier(net, {"seed": 3, "test_accuracy": 0.1}).save(tmp_path / "small.npz")
+    net = C.build_classifier_network((784, 16, 10), seed=3)
+    path = C.Classifier(net, {"seed": 3, "test_accuracy": 0.1}).save(tmp_path / "small.npz")
     return path
 
 
 def test_save_load_roundtrip(saved_small, rng):
-    loaded = M.Classifier.load(saved_small)
+    loaded = C.Classifier.load(saved_small)
     assert loaded.sizes == [784, 16, 10]
-    assert loaded.metadata["seed"] == 3 and loaded.metadata["architecture"]["sizes"] == [784, 16, 10]
-    original = M.build_classifier_network((784, 16, 10), seed=3)
+    assert loaded.metadata["seed"] == 3 and loaded.metadata["sizes"] == [784, 16, 10]
+    original = C.build_classifier_network((784, 16, 10), seed=3)
     x = rng.uniform(-1, 1, size=(5, 784)).astype(np.float32)
-    np.testing.assert_allclose(loaded.logits(x), M.Classifier(original).logits(x), rtol=1e-6)
+    np.testing.assert_allclose(loaded.logits(x), C.Classifier(original).logits(x), rtol=1e-6)
 
 
 def test_load_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="train-classifier") as info:
-        M.Classifier.load(tmp_path / "nope.npz")
+    with pytest.raises(CheckpointError, match="train-classifier") as info:
+        C.Classifier.load(tmp_path / "nope.npz")
     assert "nope.npz" in str(info.value)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_load_damaged_file(saved_small, damage):
     data = bytearray(saved_small.read_bytes())
-    saved_small.with_suffix(".json").unlink()  # so that the npz itself must be checked
     if damage == "truncate":
         data = data[: len(data) // 2]
     else:
         data[len(data) // 3] ^= 0xFF  # inside the first weight matrix: the zip CRC no longer matches
     saved_small.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="train-classifier") as info:
-        M.Classifier.load(saved_small)
+        C.Classifier.load(saved_small)
     assert str(saved_small) in str(info.value)
 
 
@@ -185,60 +182,70 @@ def test_load_garbage_file(tmp_path):
     path = tmp_path / "garbage.npz"
     path.write_bytes(b"not a zip file at all" * 10)
     with pytest.raises(ValueError, match="garbage.npz"):
-        M.Classifier.load(path)
+        C.Classifier.load(path)
 
 
-def _rewrite(path, **changes):
-    with np.load(path) as npz:
-        arrays = dict(npz)
+def _rewrite(path, metadata_changes=None, **changes):
+    """Rewrite a classifier file with some arrays replaced (None deletes) or metadata entries changed."""
+    meta, arrays = read_archive(path)
     for key, value in changes.items():
         if value is None:
             del arrays[key]
         else:
             arrays[key] = value
-    path.with_suffix(".json").unlink()
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
+    for key, value in (metadata_changes or {}).items():
+        if value is None:
+            del meta[key]
+        else:
+            meta[key] = value
+    write_archive(path, meta["kind"], meta, arrays)
 
 
 def test_load_wrong_shape(saved_small):
     _rewrite(saved_small, **{"0.W": np.zeros((784, 17), np.float32)})
     with pytest.raises(ValueError, match="shape") as info:
-        M.Classifier.load(saved_small)
+        C.Classifier.load(saved_small)
     assert "small.npz" in str(info.value) and "train-classifier" in str(info.value)
 
 
 def test_load_missing_key(saved_small):
     _rewrite(saved_small, **{"3.b": None})
     with pytest.raises(ValueError, match="missing") as info:
-        M.Classifier.load(saved_small)
+        C.Classifier.load(saved_small)
     assert "small.npz" in str(info.value)
 
 
 def test_load_missing_sizes(saved_small):
-    _rewrite(saved_small, sizes=None)
+    _rewrite(saved_small, metadata_changes={"sizes": None})
     with pytest.raises(ValueError, match="sizes"):
-        M.Classifier.load(saved_small)
+        C.Classifier.load(saved_small)
 
 
 def test_load_nan_weights(saved_small):
     _rewrite(saved_small, **{"0.b": np.full(16, np.nan, np.float32)})
     with pytest.raises(ValueError, match="NaN"):
-        M.Classifier.load(saved_small)
+        C.Classifier.load(saved_small)
 
 
-def test_load_stale_json(saved_small, tmp_path):
-    other = M.Classifier(M.build_classifier_network((784, 16, 10), seed=4)).save(tmp_path / "other.npz")
-    shutil.copy(other, saved_small)  # npz replaced, json left over from the old weights
-    with pytest.raises(ValueError, match="sha256"):
-        M.Classifier.load(saved_small)
+def test_failed_save_keeps_the_previous_file(saved_small, monkeypatch):
+    before = saved_small.read_bytes()
+
+    def crash(file, **arrays):
+        file.write(b"half a classifier")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", crash)
+    with pytest.raises(OSError, match="disk full"):
+        C.Classifier(C.build_classifier_network((784, 16, 10), seed=4)).save(saved_small)
+    assert saved_small.read_bytes() == before
+    assert [p.name for p in saved_small.parent.iterdir()] == [saved_small.name], "a temporary file was left behind"
 
 
 def test_shift_augmentation_moves_pixels():
     x = np.full((1, 784), -1.0, np.float32)
     x[0, 14 * 28 + 14] = 1.0
     rng = np.random.default_rng(0)
-    shifted = M._shift_images(np.repeat(x, 200, axis=0), 2, rng).reshape(200, 28, 28)
+    shifted = C._shift_images(np.repeat(x, 200, axis=0), 2, rng).reshape(200, 28, 28)
     positions = {tuple(np.argwhere(img == 1.0)[0]) for img in shifted}
     assert positions == {(14 + dy, 14 + dx) for dy in range(-2, 3) for dx in range(-2, 3)}
     assert np.all((shifted == 1.0).sum(axis=(1, 2)) == 1) and np.all(shifted.min(axis=(1, 2)) == -1.0)
@@ -376,7 +383,7 @@ def _naive_parzen(samples, data, sigma):
 @pytest.mark.parametrize("sigma", [0.05, 0.2, 1.0])
 def test_parzen_chunked_equals_naive(rng, sigma):
     samples, data = rng.uniform(0, 1, size=(60, 30)), rng.uniform(0, 1, size=(23, 30))
-    got = M.parzen_log_likelihood(samples, data, sigma, chunk=4)
+    got = P.parzen_log_likelihood(samples, data, sigma, chunk=4)
     np.testing.assert_allclose(got, _naive_parzen(samples, data, sigma), rtol=1e-10)
     assert got.shape == (23,) and got.dtype == np.float64
 
@@ -386,17 +393,17 @@ def test_parzen_single_centre_is_a_gaussian_density(rng):
     centre, x = rng.uniform(0, 1, size=(1, d)), rng.uniform(0, 1, size=(5, d))
     # log N(x; s, sigma^2 I) as a sum of d one-dimensional log densities
     per_coordinate = -((x - centre) ** 2) / (2 * sigma**2) - np.log(sigma * math.sqrt(2 * math.pi))
-    np.testing.assert_allclose(M.parzen_log_likelihood(centre, x, sigma), per_coordinate.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(P.parzen_log_likelihood(centre, x, sigma), per_coordinate.sum(axis=1), rtol=1e-12)
     # the centre itself: the density's peak, and nothing underflows far away
-    assert M.parzen_log_likelihood(centre, centre, sigma)[0] == pytest.approx(-d / 2 * math.log(2 * math.pi * sigma**2))
-    far = M.parzen_log_likelihood(centre, centre + 1000.0, 0.1)[0]
+    assert P.parzen_log_likelihood(centre, centre, sigma)[0] == pytest.approx(-d / 2 * math.log(2 * math.pi * sigma**2))
+    far = P.parzen_log_likelihood(centre, centre + 1000.0, 0.1)[0]
     assert far == pytest.approx(-d * 1000.0**2 / (2 * 0.01) - d / 2 * math.log(2 * math.pi * 0.01), rel=1e-12)
 
 
 def test_parzen_identical_centres_equal_one_centre(rng):
     centre, x = rng.uniform(size=(1, 10)), rng.uniform(size=(4, 10))
     np.testing.assert_allclose(
-        M.parzen_log_likelihood(np.repeat(centre, 50, axis=0), x, 0.4), M.parzen_log_likelihood(centre, x, 0.4)
+        P.parzen_log_likelihood(np.repeat(centre, 50, axis=0), x, 0.4), P.parzen_log_likelihood(centre, x, 0.4)
     )
 
 
@@ -406,7 +413,7 @@ def test_parzen_recovers_the_density_of_gaussian_data(rng):
     centres, data = rng.normal(size=(5000, d)), rng.normal(size=(1000, d))
     v = 1 + sigma**2
     expected = -d / 2 * math.log(2 * math.pi * v) - (data**2).sum(axis=1) / (2 * v)  # on the same points
-    got = M.parzen_log_likelihood(centres, data, sigma)
+    got = P.parzen_log_likelihood(centres, data, sigma)
     assert np.mean(got) == pytest.approx(np.mean(expected), abs=0.02)
     assert np.median(np.abs(got - expected)) < 0.05
 
@@ -415,7 +422,7 @@ def test_select_parzen_sigma_is_the_grid_argmax(rng):
     samples = rng.uniform(0, 1, size=(80, 20)) ** 2
     validation = rng.uniform(0, 1, size=(30, 20)) ** 2
     sigmas = np.logspace(-1, 0, 10)
-    best, means = M.select_parzen_sigma(samples, validation, sigmas, chunk=7)
+    best, means = P.select_parzen_sigma(samples, validation, sigmas, chunk=7)
     brute = np.array([_naive_parzen(samples, validation, s).mean() for s in sigmas])
     np.testing.assert_allclose(means, brute, rtol=1e-10)
     assert best == sigmas[np.argmax(brute)]
@@ -426,8 +433,8 @@ def test_parzen_evaluation_protocol():
     train = load_mnist("train")[0]
     real = to_tanh_range(train[:300])
     noise = np.random.default_rng(0).uniform(-1, 1, size=(300, 784)).astype(np.float32)
-    r = M.parzen_evaluation(real, n_validation=200)
-    n = M.parzen_evaluation(noise, n_validation=200)
+    r = P.parzen_evaluation(real, n_validation=200)
+    n = P.parzen_evaluation(noise, n_validation=200)
     assert set(r) >= {"sigma", "mean", "std_error", "sigmas", "validation_means"}
     assert r["sigma"] in r["sigmas"] and r["sigma"] == r["sigmas"][np.argmax(r["validation_means"])]
     assert np.isfinite(r["mean"]) and r["std_error"] > 0 and r["n_samples"] == 300

@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from ganlib import images as img  # noqa: E402
 from ganlib import viz  # noqa: E402
 from ganlib.gan import History  # noqa: E402
 
@@ -43,26 +44,26 @@ def _history(rng, n_iter=30, n_snap=4, n_fixed=16):
 
 
 def test_to_uint8_maps_range_endpoints():
-    out = viz.to_uint8(np.array([-1.0, 0.0, 1.0, -3.0, 3.0], dtype=np.float32))
+    out = img.to_uint8(np.array([-1.0, 0.0, 1.0, -3.0, 3.0], dtype=np.float32))
     assert out.dtype == np.uint8
     assert out.tolist() == [0, 128, 255, 0, 255]
 
 
 def test_to_uint8_rejects_nan():
     with pytest.raises(ValueError, match="NaN"):
-        viz.to_uint8(np.array([np.nan, 0.0]))
+        img.to_uint8(np.array([np.nan, 0.0]))
 
 
 @pytest.mark.parametrize("n, nrow, rows, cols", [(10, None, 3, 4), (64, 8, 8, 8), (5, 10, 1, 5), (1, None, 1, 1)])
 def test_image_grid_shape_and_dtype(rng, n, nrow, rows, cols):
-    grid = viz.image_grid(_images(rng, n), nrow=nrow, pad=2)
+    grid = img.image_grid(_images(rng, n), nrow=nrow, pad=2)
     assert grid.dtype == np.uint8
     assert grid.shape == (rows * 30 + 2, cols * 30 + 2)
 
 
 def test_image_grid_places_tiles_and_padding():
     images = np.stack([np.full(784, -1.0), np.full(784, 1.0)]).astype(np.float32)
-    grid = viz.image_grid(images, nrow=2, pad=2, pad_value=7)
+    grid = img.image_grid(images, nrow=2, pad=2, pad_value=7)
     assert grid.shape == (32, 62)
     assert (grid[2:30, 2:30] == 0).all() and (grid[2:30, 32:60] == 255).all()
     assert (grid[0:2] == 7).all() and (grid[:, 30:32] == 7).all()
@@ -70,28 +71,28 @@ def test_image_grid_places_tiles_and_padding():
 
 def test_image_grid_accepts_uint8_and_3d(rng):
     u8 = rng.integers(0, 256, size=(4, 28, 28), dtype=np.uint8)
-    grid = viz.image_grid(u8, nrow=2, pad=0)
+    grid = img.image_grid(u8, nrow=2, pad=0)
     assert grid.shape == (56, 56)
     np.testing.assert_array_equal(grid[28:, 28:], u8[3])
-    np.testing.assert_array_equal(viz.image_grid(u8.reshape(4, 784), nrow=2, pad=0), grid)
+    np.testing.assert_array_equal(img.image_grid(u8.reshape(4, 784), nrow=2, pad=0), grid)
 
 
 @pytest.mark.parametrize("bad", [np.zeros((3, 100, 7)), np.zeros((3, 783)), np.zeros((2, 3, 4, 5)), np.zeros((0, 784))])
 def test_image_grid_rejects_bad_shapes(bad):
     with pytest.raises(ValueError):
-        viz.image_grid(bad.astype(np.float32))
+        img.image_grid(bad.astype(np.float32))
 
 
 def test_image_grid_rejects_bad_dtype_and_nrow(rng):
     with pytest.raises(ValueError, match="dtype"):
-        viz.image_grid(np.zeros((2, 784), dtype=np.int64))
+        img.image_grid(np.zeros((2, 784), dtype=np.int64))
     with pytest.raises(ValueError, match="nrow"):
-        viz.image_grid(_images(rng, 2), nrow=0)
+        img.image_grid(_images(rng, 2), nrow=0)
 
 
 def test_to_png_bytes_signature_and_scale(rng):
-    grid = viz.image_grid(_images(rng, 4), nrow=2)
-    data = viz.to_png_bytes(grid, scale=3)
+    grid = img.image_grid(_images(rng, 4), nrow=2)
+    data = img.to_png_bytes(grid, scale=3)
     assert data.startswith(PNG_SIGNATURE)
     with Image.open(io.BytesIO(data)) as im:
         assert im.size == (grid.shape[1] * 3, grid.shape[0] * 3)
@@ -101,13 +102,13 @@ def test_to_png_bytes_signature_and_scale(rng):
 
 def test_to_png_bytes_rejects_batches(rng):
     with pytest.raises(ValueError, match=r"\(H, W\)"):
-        viz.to_png_bytes(_images(rng, 4).reshape(4, 28, 28))
+        img.to_png_bytes(_images(rng, 4).reshape(4, 28, 28))
     with pytest.raises(ValueError, match="scale"):
-        viz.to_png_bytes(np.zeros((4, 4), np.uint8), scale=0)
+        img.to_png_bytes(np.zeros((4, 4), np.uint8), scale=0)
 
 
 def test_save_grid_png(rng, tmp_path):
-    path = viz.save_grid_png(_images(rng, 6), tmp_path / "out" / "samples.png", nrow=3, scale=2)
+    path = img.save_grid_png(_images(rng, 6), tmp_path / "out" / "samples.png", nrow=3, scale=2)
     assert path.read_bytes().startswith(PNG_SIGNATURE)
     with Image.open(path) as im:
         assert im.size == ((3 * 30 + 2) * 2, (2 * 30 + 2) * 2)
@@ -188,7 +189,7 @@ def test_plot_1d_gan(rng):
 
 def test_save_gif_frames_and_labels(rng, tmp_path):
     h = _history(rng, n_snap=5, n_fixed=16)
-    path = viz.save_gif(h, tmp_path / "sub" / "progress.gif", fps=5, nrow=4)
+    path = img.save_gif(h, tmp_path / "sub" / "progress.gif", fps=5, nrow=4)
     assert path == tmp_path / "sub" / "progress.gif" and path.exists()
     with Image.open(path) as im:
         assert im.format == "GIF"
@@ -200,7 +201,7 @@ def test_save_gif_frames_and_labels(rng, tmp_path):
 
 def test_save_gif_from_plain_snapshots(rng, tmp_path):
     snaps = [_images(rng, 4) for _ in range(3)]
-    path = viz.save_gif(snaps, tmp_path / "a.gif", iterations=[0, 5, 10], nrow=2, scale=2)
+    path = img.save_gif(snaps, tmp_path / "a.gif", iterations=[0, 5, 10], nrow=2, scale=2)
     with Image.open(path) as im:
         assert im.n_frames == 3
         assert im.size == ((2 * 30 + 2) * 2, (2 * 30 + 2) * 2 + 14)
@@ -208,15 +209,15 @@ def test_save_gif_from_plain_snapshots(rng, tmp_path):
 
 def test_save_gif_rejects_bad_input(rng, tmp_path):
     with pytest.raises(ValueError, match="no snapshots"):
-        viz.save_gif(History(), tmp_path / "x.gif")
+        img.save_gif(History(), tmp_path / "x.gif")
     with pytest.raises(ValueError, match="iteration"):
-        viz.save_gif([_images(rng, 4)] * 2, tmp_path / "x.gif", iterations=[1])
+        img.save_gif([_images(rng, 4)] * 2, tmp_path / "x.gif", iterations=[1])
     with pytest.raises(ValueError):
-        viz.save_gif([np.zeros((4, 10), np.float32)], tmp_path / "x.gif")
+        img.save_gif([np.zeros((4, 10), np.float32)], tmp_path / "x.gif")
 
 
 def test_show_gif_is_an_image_gif_display(rng, tmp_path):
-    path = viz.save_gif([_images(rng, 4)] * 2, tmp_path / "a.gif", iterations=[0, 1])
+    path = img.save_gif([_images(rng, 4)] * 2, tmp_path / "a.gif", iterations=[0, 1])
     bundle = viz.show_gif(path)._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "image/gif" in data
@@ -287,6 +288,6 @@ def test_live_display_with_a_real_gan(tmp_path):
     live = viz.LiveTrainingDisplay()
     gan.train(X, epochs=1, progress=False, callback=live, callback_every=2)
     assert live.render(gan).startswith(PNG_SIGNATURE)
-    path = viz.save_gif(gan.history, tmp_path / "run.gif")
+    path = img.save_gif(gan.history, tmp_path / "run.gif")
     with Image.open(path) as im:
         assert im.n_frames == len(gan.history.snapshots)

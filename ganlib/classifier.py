@@ -1,0 +1,332 @@
+r"""The MNIST classifier behind the sample-quality metrics, built from ganlib's own layers.
+
+:class:`Classifier` wraps a ``Sequential`` MLP (784-512-256-10, ReLU, dropout) trained on
+MNIST in ``[-1, 1]`` by :func:`train_classifier`; it labels generated digits
+(:func:`ganlib.metrics.class_histogram`) and provides the features for the Frechet
+distance. Its trained weights ship with ganlib (:func:`ganlib.paths.default_classifier_path`);
+``python -m ganlib train-classifier`` makes them again. They are saved in ganlib's archive
+format (:mod:`ganlib.archive`): one ``.npz`` with the weights and a JSON record of how
+they were made, written atomically.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+from .archive import CheckpointError, read_archive, write_archive
+from .data import load_mnist, to_tanh_range
+from .images import IMAGE_SIZE, check_images
+from .layers import Dense, Dropout, ReLU
+from .network import Sequential
+from .optim import Adam
+
+__all__ = [
+    "REGENERATE_COMMAND",
+    "Classifier",
+    "build_classifier_network",
+    "default_classifier",
+    "softmax_cross_entropy",
+    "train_classifier",
+]
+
+REGENERATE_COMMAND = "python -m ganlib train-classifier"
+NUM_CLASSES = 10
+DEFAULT_HIDDEN = (512, 256)
+DEFAULT_DROPOUT = 0.3
+DEFAULT_EPOCHS = 20
+DEFAULT_BATCH_SIZE = 128
+DEFAULT_LR = 1e-3
+DEFAULT_MAX_SHIFT = 2
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels) -> tuple[float, np.ndarray]:
+    r"""Mean softmax cross-entropy from logits, with its gradient.
+
+    For logits :math:`z \in \mathbb{R}^{N \times C}` and integer labels :math:`y_n`,
+
+    .. math::
+        L = \frac1N \sum_n \Big(\log \sum_c e^{z_{nc}} - z_{n y_n}\Big), \qquad
+        \frac{\partial L}{\partial z_{nc}} = \frac1N \big(\operatorname{softmax}(z_n)_c - [c = y_n]\big).
+
+    The log-sum-exp is computed as :math:`m + \log\sum_c e^{z_{nc} - m}` with
+    :math:`m = \max_c z_{nc}`: every exponent is :math:`\le 0`, so nothing
+    overflows even for logits of :math:`10^4`.
+
+    Parameters
+    ----------
+    logits : array (N, C), float
+    labels : integer array (N,), values in [0, C)
+
+    Returns
+    -------
+    loss : float
+    dlogits : array (N, C), the logits' dtype
+    """
+    z = np.asarray(logits)
+    if z.ndim != 2 or z.shape[0] == 0:
+        raise ValueError(f"logits must have shape (N, C) with N >= 1, got {z.shape}")
+    y = np.asarray(labels)
+    if y.shape != (z.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be integers of shape ({z.shape[0]},), got {y.dtype} {y.shape}")
+    if y.min() < 0 or y.max() >= z.shape[1]:
+        raise ValueError(f"labels must lie in [0, {z.shape[1]}), got [{y.min()}, {y.max()}]")
+    n = z.shape[0]
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = shifted - log_norm  # log softmax, every entry <= 0
+    rows = np.arange(n)
+    loss = float(-log_probs[rows, y].mean())
+    dlogits = np.exp(log_probs)
+    dlogits[rows, y] -= 1
+    dlogits /= np.asarray(n, dtype=dlogits.dtype)
+    return loss, dlogits
+
+
+def build_classifier_network(
+    sizes=(IMAGE_SIZE, *DEFAULT_HIDDEN, NUM_CLASSES), dropout: float = DEFAULT_DROPOUT, seed=0
+) -> Sequential:
+    """An MLP ``Dense -> ReLU -> Dropout -> ... -> Dense`` with layer widths ``sizes``.
+
+    Default: 784 -> 512 -> 256 -> 10 (535,818 parameters, 2.1 MB in float32).
+    The output is 10 logits; the last hidden layer (256 units after ReLU) gives
+    the features for the Frechet distance. ``seed`` fixes the initial weights
+    (He initialisation, suited to ReLU) and the dropout masks.
+    """
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2 or sizes[0] != IMAGE_SIZE or sizes[-1] != NUM_CLASSES:
+        raise ValueError(f"sizes must run from {IMAGE_SIZE} to {NUM_CLASSES}, got {sizes}")
+    seeds = iter(np.random.SeedSequence(seed).spawn(2 * len(sizes)))
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = i == len(sizes) - 2
+        layers.append(Dense(fan_in, fan_out, rng=np.random.default_rng(next(seeds)), init="glorot" if last else "he"))
+        if not last:
+            layers += [ReLU(), Dropout(dropout, rng=np.random.default_rng(next(seeds)))]
+    return Sequential(*layers)
+
+
+def _sizes_of(net: Sequential) -> list[int]:
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    return [dense[0].in_features] + [layer.out_features for layer in dense]
+
+
+class Classifier:
+    """An MNIST digit classifier on images in [-1, 1], wrapping a ganlib ``Sequential``.
+
+    All methods take ``x`` of shape (N, 784) in [-1, 1], run the network in
+    evaluation mode (dropout off) in chunks of ``batch_size`` rows, and never
+    change the weights.
+
+    * :meth:`logits` (N, 10), :meth:`predict_proba` (N, 10), :meth:`predict` (N,) int64
+    * :meth:`features` (N, F): the last hidden layer's activations (F = 256 by default)
+    * :meth:`save` / :meth:`load`: weights in ``.npz`` (no pickle) plus ``.json`` metadata.
+    """
+
+    def __init__(self, net: Sequential, metadata: dict | None = None, batch_size: int = 2000):
+        self.net = net
+        self.metadata = dict(metadata or {})
+        self.batch_size = int(batch_size)
+
+    @property
+    def sizes(self) -> list[int]:
+        return _sizes_of(self.net)
+
+    def _run(self, x, stop: int | None) -> np.ndarray:
+        """Forward through ``layers[:stop]`` in evaluation mode, chunked."""
+        x = check_images(x, "x")
+        was_training = [layer.training for layer in self.net.layers]
+        self.net.eval()
+        try:
+            outs = []
+            for start in range(0, len(x), self.batch_size):
+                h = x[start : start + self.batch_size]
+                for layer in self.net.layers[:stop]:
+                    h = layer.forward(h)
+                outs.append(h)
+        finally:
+            for layer, mode in zip(self.net.layers, was_training):
+                layer.training = mode
+        return np.concatenate(outs)
+
+    def logits(self, x) -> np.ndarray:
+        """Unnormalised scores, shape (N, 10)."""
+        return self._run(x, None)
+
+    def predict_proba(self, x) -> np.ndarray:
+        """Softmax probabilities, shape (N, 10), rows sum to 1."""
+        z = self.logits(x)
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        return p
+
+    def predict(self, x) -> np.ndarray:
+        """Predicted digit per image, shape (N,), int64."""
+        return np.argmax(self.logits(x), axis=1)
+
+    def features(self, x) -> np.ndarray:
+        """Penultimate-layer activations (after the last ReLU), shape (N, F), float32."""
+        return self._run(x, len(self.net.layers) - 1)
+
+    def accuracy(self, x, labels) -> float:
+        """Fraction of images whose predicted digit equals ``labels`` (N,)."""
+        return float(np.mean(self.predict(x) == np.asarray(labels)))
+
+    # -- files ---------------------------------------------------------------------------
+    # -- files ---------------------------------------------------------------------------
+    def save(self, path=None) -> Path:
+        """Write the weights and :attr:`metadata` to ``path`` (default: the shipped file), atomically.
+
+        The archive holds one float32 array per parameter, named as in ``Sequential.state_dict``
+        (``"0.W"``, ``"0.b"``, ``"3.W"``, ...), and in its metadata the layer widths
+        (``sizes``) and the training record. Returns the path.
+        """
+        path = Path(path) if path is not None else paths.default_classifier_path()
+        arrays = {name: value.astype(np.float32) for name, value in self.net.state_dict().items()}
+        metadata = {
+            **self.metadata,
+            "sizes": self.sizes,
+            "dropout": next((layer.p for layer in self.net.layers if isinstance(layer, Dropout)), 0.0),
+            "layers": repr(self.net),
+            "input": "(N, 784) float32 in [-1, 1] (ganlib.data.to_tanh_range)",
+            "features": f"last hidden layer after ReLU, {self.sizes[-2]} units",
+        }
+        return write_archive(path, "classifier", metadata, arrays)
+
+    @classmethod
+    def load(cls, path=None) -> Classifier:
+        """Load weights saved by :meth:`save` (default: the shipped classifier).
+
+        Raises :class:`ganlib.archive.CheckpointError` (a ``ValueError``) naming the file
+        when it is missing, damaged, or its weights do not fit its recorded sizes.
+        """
+        path = Path(path) if path is not None else paths.default_classifier_path()
+        fix = f"Make it again with `{REGENERATE_COMMAND}` (a few minutes on 2 cores; --out PATH writes elsewhere)."
+        try:
+            metadata, arrays = read_archive(path, ("classifier",))
+        except CheckpointError as err:
+            raise CheckpointError(f"{err}. {fix}") from None
+        sizes = metadata.get("sizes")
+        if not isinstance(sizes, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes):
+            raise CheckpointError(f"classifier {path}: 'sizes' must be a list of integers, got {sizes!r}. {fix}")
+        try:
+            net = build_classifier_network(sizes)
+            net.load_state_dict(arrays)
+        except ValueError as exc:
+            raise CheckpointError(f"classifier {path} does not fit the architecture {sizes}: {exc}. {fix}") from None
+        return cls(net.eval(), metadata)
+
+
+def _shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Translate each 28x28 image by a random integer (dy, dx) in [-max_shift, max_shift]^2.
+
+    Uncovered pixels get the background value -1. Shapes: (B, 784) -> (B, 784).
+    """
+    if max_shift == 0:
+        return x
+    b, s = len(x), max_shift
+    padded = np.full((b, 28 + 2 * s, 28 + 2 * s), -1.0, dtype=x.dtype)
+    padded[:, s : s + 28, s : s + 28] = x.reshape(b, 28, 28)
+    dy, dx = rng.integers(0, 2 * s + 1, size=(2, b))
+    r = np.arange(28)
+    rows = (dy[:, None] + r)[:, :, None]
+    cols = (dx[:, None] + r)[:, None, :]
+    return padded[np.arange(b)[:, None, None], rows, cols].reshape(b, IMAGE_SIZE)
+
+
+def train_classifier(
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = 0,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
+    lr: float = DEFAULT_LR,
+    max_shift: int = DEFAULT_MAX_SHIFT,
+    hidden=DEFAULT_HIDDEN,
+    dropout: float = DEFAULT_DROPOUT,
+    command: str | None = None,
+) -> tuple[Classifier, float]:
+    r"""Train the MNIST classifier on ``train`` (the first 50,000 images); return it and its test accuracy.
+
+    Recipe: Adam (Kingma & Ba, 2015; :math:`\beta_1 = 0.9`) on the softmax
+    cross-entropy, a cosine learning-rate schedule from ``lr`` to 0
+    (Loshchilov & Hutter, 2017), dropout after each hidden layer, and random
+    translations by up to ``max_shift`` pixels as data augmentation. The test
+    set (t10k) is used once, at the end; the validation split is only printed.
+
+    Returns ``(classifier, test_accuracy)``; ``classifier.metadata`` records
+    the settings, accuracies and timing (stored by :meth:`Classifier.save`).
+    """
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    images, labels = load_mnist("train")
+    x_train, y_train = to_tanh_range(images), labels.astype(np.int64)
+    images, y_val = load_mnist("validation")
+    x_val = to_tanh_range(images)
+    sizes = (IMAGE_SIZE, *hidden, NUM_CLASSES)
+    net = build_classifier_network(sizes, dropout, seed=seed)
+    opt = Adam(net, lr=lr, beta1=0.9, beta2=0.999)
+    clf = Classifier(net)
+    n = len(x_train)
+    steps_per_epoch = math.ceil(n / batch_size)
+    total_steps = epochs * steps_per_epoch
+    for epoch in range(epochs):
+        net.train()
+        order = rng.permutation(n)
+        losses = []
+        for i in range(steps_per_epoch):
+            idx = order[i * batch_size : (i + 1) * batch_size]
+            xb = _shift_images(x_train[idx], max_shift, rng)
+            opt.lr = lr * 0.5 * (1 + math.cos(math.pi * opt.t / total_steps))
+            loss, dlogits = softmax_cross_entropy(net.forward(xb), y_train[idx])
+            net.backward(dlogits, need_dx=False)
+            opt.step()
+            losses.append(loss)
+        if progress:
+            val_acc = clf.accuracy(x_val, y_val)
+            print(
+                f"epoch {epoch + 1:>3}/{epochs}  loss {np.mean(losses):.4f}  "
+                f"validation accuracy {val_acc:.4f}  ({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
+    net.eval()
+    train_seconds = time.perf_counter() - t0
+    images, y_test = load_mnist("test")
+    test_acc = clf.accuracy(to_tanh_range(images), y_test)
+    val_acc = clf.accuracy(x_val, y_val)
+    if command is None:
+        command = f"ganlib.metrics.train_classifier(epochs={epochs}, seed={seed}, batch_size={batch_size})"
+    clf.metadata = {
+        "description": "MNIST classifier for ganlib.metrics (class histograms, Frechet distance)",
+        "command": command,
+        "seed": seed,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": f"Adam(lr={lr}, beta1=0.9, beta2=0.999), cosine schedule to 0",
+        "augmentation": f"random translations by up to {max_shift} pixels",
+        "training_data": "MNIST train[0:50000]",
+        "test_accuracy": test_acc,
+        "validation_accuracy": val_acc,
+        "train_seconds": round(train_seconds, 1),
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+    if progress:
+        print(f"test accuracy {test_acc:.4f}, validation accuracy {val_acc:.4f}, {train_seconds:.0f} s")
+    return clf, test_acc
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_classifier() -> Classifier:
+    return Classifier.load()
+
+
+def default_classifier(classifier: Classifier | None = None) -> Classifier:
+    """``classifier`` if given, else the shipped one (loaded once per process)."""
+    return classifier if classifier is not None else _shipped_classifier()

@@ -320,8 +320,12 @@ def sync_pair(entry: Entry, write: bool = True) -> tuple[object, str]:
         nb_md, nb = read_md(entry.md), read_ipynb(entry.ipynb)
         if cells(nb_md) == cells(nb):
             return nb, ""
-        md_changed = _committed_cells(entry.md, read_md) != cells(nb_md)
-        ipynb_changed = _committed_cells(entry.ipynb, read_ipynb) != cells(nb)
+        md_committed, ipynb_committed = _committed_cells(entry.md, read_md), _committed_cells(entry.ipynb, read_ipynb)
+        md_changed, ipynb_changed = md_committed != cells(nb_md), ipynb_committed != cells(nb)
+        if md_committed is None or ipynb_committed is None:
+            why = "git cannot tell which one changed (a file not committed yet, or no git)"
+        else:
+            why = "both changed since the last commit"
         if md_changed and not ipynb_changed:
             nb = combine_inputs_with_outputs(nb_md, nb, fmt=MD_FORMAT)
             action = f"copied the cells of {entry.md.name} into {entry.ipynb.name} (outputs kept)"
@@ -329,8 +333,8 @@ def sync_pair(entry: Entry, write: bool = True) -> tuple[object, str]:
             action = f"copied the cells of {entry.ipynb.name} into {entry.md.name}"
         else:
             raise SeriesError(
-                f"notebooks/{entry.md.name} and notebooks/{entry.ipynb.name} hold different cells and both changed "
-                "since the last commit, so neither can simply win. Keep the .md's cells with "
+                f"notebooks/{entry.md.name} and notebooks/{entry.ipynb.name} hold different cells and {why}, "
+                "so neither can simply win. Keep the .md's cells with "
                 f"`jupytext --to ipynb --update notebooks/{entry.md.name}` (outputs kept), or the notebook's with "
                 f"`jupytext --to {MD_FORMAT} notebooks/{entry.ipynb.name}`, after merging what you need by hand."
             )

@@ -173,7 +173,10 @@ def check_series_matches_disk(entries: list[Entry]) -> list[str]:
     """Problems: notebooks on disk missing from the series, and entries with no file on disk."""
     listed = {e.file for e in entries}
     on_disk = notebooks_on_disk()
-    problems = [f"{name} is on disk but not in {SERIES_FILE.name}: add an entry" for name in sorted(on_disk - listed)]
+    problems = [
+        f"{name[:-6]}.md/.ipynb is on disk but not in {SERIES_FILE.name}: add an entry"
+        for name in sorted(on_disk - listed)
+    ]
     problems += [
         f"{name} is in {SERIES_FILE.name} but has no .md or .ipynb on disk" for name in sorted(listed - on_disk)
     ]
@@ -314,7 +317,7 @@ def sync_pair(entry: Entry, write: bool = True) -> tuple[object, str]:
         nb.metadata.setdefault(
             "kernelspec", {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
         )
-        nb = nbformat.from_dict(json.loads(jupytext.writes(nb, fmt="ipynb")))
+        nb = nbformat.reads(jupytext.writes(nb, fmt="ipynb"), as_version=4)
         action = f"wrote {entry.ipynb.name} from {entry.md.name} (no outputs yet)"
     else:
         nb_md, nb = read_md(entry.md), read_ipynb(entry.ipynb)

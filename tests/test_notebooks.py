@@ -8,13 +8,19 @@ these tests find stale). These tests read files only; they execute nothing.
 """
 
 import copy
+import os
 import re
+import shutil
 import sys
+import time
 import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
+from jupytext import TextFileContentsManager
 from jupytext.config import find_jupytext_configuration_file
+from tornado.web import HTTPError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "notebooks" / "tools"))
@@ -62,7 +68,29 @@ def test_md_is_clean(entry):
     header = entry.md.read_text(encoding="utf-8").split("---\n")[1]
     keys = set(re.findall(r"^(\w+):", header, re.MULTILINE))
     assert keys == {"jupytext", "kernelspec"}, f"{entry.md.name}: header has {sorted(keys)}"
-    assert "jupytext_version" not in header, f"{entry.md.name}: the header records a jupytext version"
+    assert "jupytext_version:" not in header, f"{entry.md.name}: the header records a jupytext version"
+
+
+@_by_stem(ENTRIES)
+def test_jupyterlab_opens_the_pair_when_the_ipynb_is_newer(entry, tmp_path):
+    """After run_all.py writes outputs, or a pull of new outputs, the .ipynb is newer than the .md.
+
+    jupytext's contents manager (what JupyterLab uses) then compares the two files and refuses
+    to open the notebook if they differ in more than outputs, including in their metadata
+    header: that is why series.py copies jupytext.toml's metadata filters into each notebook.
+    Checked with the real contents manager, on a copy of the pair.
+    """
+    shutil.copy(ROOT / "notebooks" / "jupytext.toml", tmp_path)
+    shutil.copy(entry.md, tmp_path)
+    shutil.copy(entry.ipynb, tmp_path)
+    now = time.time()
+    os.utime(tmp_path / entry.md.name, (now - 60, now - 60))
+    os.utime(tmp_path / entry.ipynb.name, (now, now))
+    try:
+        model = TextFileContentsManager(root_dir=str(tmp_path)).get(entry.ipynb.name)
+    except HTTPError as error:
+        pytest.fail(f"{entry.stem}: JupyterLab would refuse to open it once the .ipynb is newer: {error}; {FIX}")
+    assert series.cells(nbformat.from_dict(model["content"])) == series.cells(series.read_ipynb(entry.ipynb))
 
 
 def test_jupytext_pairs_the_notebooks_from_root_and_from_notebooks():

@@ -12,7 +12,9 @@ module loads it and writes every place derived from it, in both files of each pa
 * the ``**Run time:**`` line of the first cell, from the recorded wall times (appended to
   the first cell if missing); prose about the run time goes on the next line, untouched;
 * the reading-order table of ``00-index``, and the table of notebooks in ``README.md``,
-  each between the markers ``<!-- series:start -->`` and ``<!-- series:end -->``.
+  each between the markers ``<!-- series:start -->`` and ``<!-- series:end -->``;
+* the metadata filters of ``notebooks/jupytext.toml``, copied into each notebook's own
+  metadata (see :func:`set_metadata_filters`).
 
 Before writing, each pair is brought in sync (see :func:`sync_pair`): the side that changed
 since the last commit wins, outputs are kept; if both sides changed, nothing is written.
@@ -56,6 +58,7 @@ NAME_RE = re.compile(r"^(\d\d)-[a-z0-9]+(?:-[a-z0-9]+)*\.ipynb$")
 HEADING_RE = re.compile(r"^# \d\d · .*$", re.MULTILINE)
 NAV_RE = re.compile(r"^\[Index\]\(00-index\.ipynb\).*$", re.MULTILINE)
 RUN_TIME_RE = re.compile(r"^\*\*Run time:\*\*.*$", re.MULTILINE)
+FILTER_LINE_RE = re.compile(r"^  (?:cell|notebook)_metadata_filter: .*\n", re.MULTILINE)  # in the .md header
 TABLE_START, TABLE_END = "<!-- series:start -->", "<!-- series:end -->"
 TABLE_RE = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.DOTALL)
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -210,10 +213,10 @@ def run_time_line(entry: Entry) -> str:
 def source_hash(md_text: str) -> str:
     """sha256 of a notebook's .md text, with the lines this module writes blanked out.
 
-    Updating a heading, a nav line, a run time or a table therefore does not make a notebook
-    look changed to ``run_all.py``; any other edit (code, prose, header) does.
+    Updating a heading, a nav line, a run time, a table or the metadata filters therefore does
+    not make a notebook look changed to ``run_all.py``; any other edit (code, prose, header) does.
     """
-    text = TABLE_RE.sub(TABLE_START + TABLE_END, md_text)
+    text = FILTER_LINE_RE.sub("", TABLE_RE.sub(TABLE_START + TABLE_END, md_text))
     for pattern in (HEADING_RE, NAV_RE, RUN_TIME_RE):
         text = pattern.sub("", text)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -388,11 +391,33 @@ def _replace_line(pattern: re.Pattern, source: str, line: str) -> str:
     return pattern.sub(lambda _: line, source, count=1)
 
 
+def set_metadata_filters(nb) -> bool:
+    """Record jupytext.toml's metadata filters in ``nb``'s own metadata; return True if that changed it.
+
+    JupyterLab's jupytext, opening a pair whose .ipynb is newer than its .md (after a run, or
+    a pull of new outputs), renders both files without the configuration file and refuses to
+    open the notebook if the two renderings differ. With the filters only in jupytext.toml
+    they always would (one has the filters and no jupytext version, the other the reverse);
+    in both files' metadata, in alphabetical order as in the .ipynb, they agree.
+    """
+    config = jupytext_config()
+    wanted = {"cell_metadata_filter": config.cell_metadata_filter}
+    wanted["notebook_metadata_filter"] = config.notebook_metadata_filter
+    current = dict(nb.metadata.get("jupytext", {}))
+    merged = dict(sorted({**current, **wanted}.items()))
+    if list(current.items()) == list(merged.items()):
+        return False
+    nb.metadata["jupytext"] = merged
+    return True
+
+
 def apply_derived(nb, entry: Entry, entries: list[Entry]) -> bool:
     """Write the heading, nav lines, run-time line (and the index's table) into ``nb``, in place.
 
-    Returns True if any cell source changed (or a cell was added).
+    Also records the metadata filters (:func:`set_metadata_filters`). Returns True if any
+    cell source changed (or a cell was added) or the filters were added.
     """
+    filters_changed = set_metadata_filters(nb)
     before = cells(nb)
     names = [e.file for e in entries]
     heading = f"# {entry.number} · {entry.title}"
@@ -430,7 +455,7 @@ def apply_derived(nb, entry: Entry, entries: list[Entry]) -> bool:
         for cell in nb.cells:
             if cell.cell_type == "markdown" and TABLE_RE.search(cell.source):
                 cell.source = TABLE_RE.sub(lambda _: table, cell.source)
-    return cells(nb) != before
+    return filters_changed or cells(nb) != before
 
 
 def readme_with_table(text: str, entries: list[Entry]) -> str:
@@ -456,7 +481,7 @@ def stale_places(entries: list[Entry]) -> list[str]:
         if action:
             problems.append(f"{entry.stem}: pair out of sync: {out_of_sync_message(entry)}")
         if apply_derived(copy.deepcopy(nb), entry, entries):
-            problems.append(f"{entry.stem}: heading, nav line, run-time line or index table is stale")
+            problems.append(f"{entry.stem}: heading, nav line, run-time line, index table or metadata filters stale")
     if README.exists():
         text = README.read_text(encoding="utf-8")
         if TABLE_START not in text:

@@ -142,12 +142,10 @@ def main(argv=None) -> int:
             return 0
 
         # every pair in sync before anything runs (a dry run syncs in memory only)
-        notebooks = {}
         for entry in entries:
-            nb, action = series.sync_pair(entry, write=not args.dry_run)
+            _, action = series.sync_pair(entry, write=not args.dry_run)
             if action:
                 print(f"{entry.stem}: {action}" + (" (in memory: --dry-run)" if args.dry_run else ""))
-            notebooks[entry.file] = nb
     except series.SeriesError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -162,7 +160,12 @@ def main(argv=None) -> int:
     failures, total = [], 0.0
     for entry, _ in chosen:
         print(f"{entry.file:<45} ({mode}) ...", end=" ", flush=True)
-        nb = notebooks[entry.file]
+        try:  # read now: refreshing the derived places after the previous notebook may have changed it
+            nb, _ = series.sync_pair(entry, write=not args.dry_run)
+        except series.SeriesError as error:  # edited on both sides since the run started
+            print(f"SKIPPED: {error}")
+            failures.append(entry.file)
+            continue
         # the source as executed (read now: the .md may be edited while the notebook runs)
         md_text = entry.md.read_text(encoding="utf-8") if entry.md.exists() else series.md_text(nb)
         try:

@@ -3,6 +3,9 @@
 ``GANLIB_NO_SKIP=1`` (set by .ci/run) turns every skipped test into a failure,
 so CI can never pass by skipping the PyTorch cross-checks or the browser test
 because something was not installed.
+
+``GANLIB_FAST`` / ``GANLIB_FULL`` (shrunk or full training in the notebooks) are handled
+by the repository's root conftest.py, which also applies when only notebooks are tested.
 """
 
 import http.server

@@ -90,7 +90,10 @@ class Dense(Layer):
     :math:`U(-a, a)` with :math:`a = \sqrt{6 / (D_{in} + D_{out})}`, which keeps
     the variance of activations and of gradients roughly constant across layers
     (Glorot & Bengio, 2010); ``init="he"`` uses :math:`a = \sqrt{6 / D_{in}}`
-    (He et al., 2015), suited to ReLU; a float uses :math:`N(0, \text{init}^2)`.
+    (He et al., 2015), suited to ReLU; a float uses :math:`N(0, \text{init}^2)`;
+    ``init="1/fan_in"`` uses :math:`N(0, 1/D_{in}^2)`, the original post's choice
+    (see :mod:`ganlib.original_post`): a standard deviation 1/784 for D's first layer,
+    about 38 times below Glorot's, so both networks start almost constant.
     Biases start at zero.
     """
 
@@ -136,9 +139,11 @@ def _init_weight(rng, fan_in, fan_out, init):
     if init == "he":
         a = np.sqrt(6.0 / fan_in)
         return rng.uniform(-a, a, size=(fan_in, fan_out))
+    if init == "1/fan_in":  # the original post's layers.py: randn(out, in) * 1. / in
+        return rng.normal(0.0, 1.0 / fan_in, size=(fan_in, fan_out))
     if isinstance(init, (int, float)) and init > 0:
         return rng.normal(0.0, float(init), size=(fan_in, fan_out))
-    raise ValueError(f"init must be 'glorot', 'he' or a positive standard deviation, got {init!r}")
+    raise ValueError(f"init must be 'glorot', 'he', '1/fan_in' or a positive standard deviation, got {init!r}")
 
 
 class LeakyReLU(Layer):

@@ -40,6 +40,9 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def end_epoch(self) -> None:
+        """Called once at the end of every epoch; only SGD's per-epoch decay uses it."""
+
     def state_dict(self) -> dict[str, np.ndarray]:
         state = {"t": np.array(self.t, dtype=np.int64)}
         state.update({name: getattr(self, name).copy() for name in self._state_arrays})
@@ -64,7 +67,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent with momentum and the original post's learning-rate decay.
+    r"""Stochastic gradient descent with momentum and an inverse-time learning-rate decay.
 
     .. math::
         \eta_t = \frac{\eta}{1 + \text{decay\_rate}\cdot t}, \qquad
@@ -74,30 +77,94 @@ class SGD(Optimizer):
     where :math:`t` counts the steps already taken (0 on the first step). This
     is PyTorch's momentum convention (``torch.optim.SGD``, dampening 0); with
     ``momentum=0`` it is plain SGD.
+
+    Two variants reproduce the original post's framework (:mod:`ganlib.original_post`):
+
+    * ``momentum_style="ema"``: :math:`v \leftarrow \mu v + (1 - \mu) g`, an exponential
+      average of the gradients (its optimizer.py). From :math:`v = 0` this is exactly
+      :math:`(1 - \mu)` times the classic velocity, so it is classic momentum with the
+      learning rate :math:`(1 - \mu)\eta`: ten times smaller for :math:`\mu = 0.9`.
+    * ``decay="per_epoch_compounded"``: the rate changes only when :meth:`end_epoch`
+      is called, and each change divides the *current* rate,
+      :math:`\eta_e = \eta_{e-1} / (1 + \text{decay\_rate}\cdot e)`, so after
+      :math:`E` epochs :math:`\eta_E = \eta / \prod_{e=1}^{E} (1 + \text{decay\_rate}\cdot e)`
+      (its model.py and gan.py): with decay_rate 1e-4, 0.60 of the rate is left after
+      100 epochs, where the per-step formula over 500 steps an epoch leaves 1/6.
     """
 
     _state_arrays = ("velocity",)
+    MOMENTUM_STYLES = ("classic", "ema")
+    DECAYS = ("per_step", "per_epoch_compounded")
 
-    def __init__(self, network, lr: float = 0.01, momentum: float = 0.0, decay_rate: float = 0.0):
+    def __init__(
+        self,
+        network,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        decay_rate: float = 0.0,
+        *,
+        momentum_style: str = "classic",
+        decay: str = "per_step",
+    ):
         super().__init__(network)
         if not (lr > 0 and 0 <= momentum < 1 and decay_rate >= 0):  # `not (...)` also rejects NaN
             raise ValueError(f"need lr > 0, 0 <= momentum < 1, decay_rate >= 0; got {lr}, {momentum}, {decay_rate}")
+        if momentum_style not in self.MOMENTUM_STYLES or decay not in self.DECAYS:
+            raise ValueError(
+                f"momentum_style must be one of {self.MOMENTUM_STYLES} and decay one of {self.DECAYS}, "
+                f"got {momentum_style!r}, {decay!r}"
+            )
         self.lr, self.momentum, self.decay_rate = float(lr), float(momentum), float(decay_rate)
+        self.momentum_style, self.decay = momentum_style, decay
         self.velocity = np.zeros_like(self.params)
+        self.epochs = 0  # completed epochs, counted by end_epoch(): only the per-epoch decay uses it
+        self._epoch_lr = self.lr
 
     @property
     def current_lr(self) -> float:
-        return self.lr / (1.0 + self.decay_rate * self.t)
+        if self.decay == "per_step":
+            return self.lr / (1.0 + self.decay_rate * self.t)
+        return self._epoch_lr
+
+    def end_epoch(self) -> None:
+        """Called once at the end of every epoch: advances the per-epoch decay (nothing else reads it)."""
+        self.epochs += 1
+        self._epoch_lr = self._lr_after(self.epochs)
+
+    def _lr_after(self, epochs: int) -> float:
+        if self.decay == "per_step":
+            return self.lr  # not used: current_lr follows the step count
+        lr = self.lr
+        for e in range(1, epochs + 1):  # the same operations in the same order on every resume: bit for bit
+            lr = 1.0 / (1.0 + self.decay_rate * e) * lr
+        return lr
 
     def step(self) -> None:
         direction = self.grads
         if self.momentum:
             self.velocity *= self.momentum
-            self.velocity += self.grads
+            if self.momentum_style == "ema":
+                np.multiply(self.grads, float(1.0 - self.momentum), out=self._scratch)
+                self.velocity += self._scratch
+            else:
+                self.velocity += self.grads
             direction = self.velocity
         np.multiply(direction, float(self.current_lr), out=self._scratch)
         self.params -= self._scratch
         self.t += 1
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {**super().state_dict(), "epochs": np.array(self.epochs, dtype=np.int64)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        # Checkpoints written before the per-epoch decay existed have no "epochs": they
+        # used the per-step decay, which never reads it, so 0 is right for them.
+        state = dict(state)
+        epochs = int(state.pop("epochs", 0))
+        if epochs < 0:
+            raise ValueError(f"SGD state 'epochs' must be >= 0, got {epochs}")
+        super().load_state_dict(state)
+        self.epochs, self._epoch_lr = epochs, self._lr_after(epochs)
 
 
 class Adam(Optimizer):

@@ -38,6 +38,8 @@ def save_checkpoint(gan: GAN, path) -> Path:
         "iteration": gan.iteration,
         "rng_state": gan.rng.bit_generator.state,
         "interrupted": gan.history.interrupted,
+        # The original post's bank of latent codes is drawn from the seed: its size rebuilds it.
+        "latent_bank_rows": 0 if gan.latent_bank is None else len(gan.latent_bank),
         "generator": repr(gan.G),
         "discriminator": repr(gan.D),
     }
@@ -110,6 +112,8 @@ def load_checkpoint(path) -> GAN:
         gan.history = History.from_arrays(unprefixed("history", arrays))
         gan.rng.bit_generator.state = meta["rng_state"]
         gan.epoch, gan.iteration = int(meta["epoch"]), int(meta["iteration"])
+        if meta.get("latent_bank_rows", 0):
+            gan._ensure_latent_bank(int(meta["latent_bank_rows"]))
     except (KeyError, ValueError, TypeError) as err:
         raise CheckpointError(f"{path}: incomplete checkpoint ({type(err).__name__}: {err})") from err
     gan.history.interrupted = bool(meta.get("interrupted", False))

@@ -16,6 +16,7 @@ import numpy as np
 from .layers import Dense, Dropout, LeakyReLU, Tanh
 from .losses import GENERATOR_LOSSES
 from .network import Sequential
+from .optim import SGD
 
 __all__ = ["CONFIGS", "IMAGE_DIM", "GANConfig", "build_discriminator", "build_generator", "sample_prior"]
 
@@ -24,7 +25,34 @@ IMAGE_DIM = 28 * 28
 
 @dataclass(frozen=True)
 class GANConfig:
-    """Everything that defines a training run. Each default is commented with why."""
+    """Everything that defines a training run. Each default is commented with why.
+
+    The last six fields, ``init="1/fan_in"`` and ``generator_loss`` reproduce what the original
+    post's framework really computed (zhoubaohang/deep-learning-notes at commit 284111b,
+    folder ``Deep Neural Network/nn/``; :mod:`ganlib.original_post` explains each):
+
+    ====================  =========================  =====================================================
+    field                 the post's value           what its code did (file: lines)
+    ====================  =========================  =====================================================
+    generator_loss        ``"non_saturating"``       prints -log D(G(z)) and sends D(G(z)) - 1 (gan.py: 81-83, 126);
+                                                     its text describes the minimax loss
+    loss_gradient         ``"through_sigmoid_       sends the logit-gradients D - t into the sigmoid layer's
+                          again"``                   backward, which multiplies by D(1 - D) again
+                                                     (gan.py: 109, 112, 126; utils.py: 35-42, 58-69)
+    g_step_updates_d      ``True``                   G's step goes back through a shallow copy of D's layer list,
+                                                     whose backward updates D (gan.py: 125-126; layers.py: 93-109)
+    d_split_update        ``True``                   D steps on the real batch, then on the fakes (gan.py: 108-112)
+    latent_source         ``"bank"``                 Z drawn once, batch j of every epoch uses the same codes
+                                                     (gan.py: 89, 105, 118)
+    momentum_style        ``"ema"``                  v = 0.9 v + 0.1 g, then W -= lr v (optimizer.py: 18-22;
+                                                     layers.py: 104-107; beta1 = 0.9 at layers.py: 57)
+    lr_decay              ``"per_epoch_compounded"`` lr = lr / (1 + 1e-4 i) after epoch i (gan.py: 131, 142-146;
+                                                     model.py: 36-41)
+    init                  ``"1/fan_in"``             W = randn(out, in) / in (layers.py: 79)
+    ====================  =========================  =====================================================
+
+    Each defaults to Algorithm 1's behaviour and can be switched on or off on its own.
+    """
 
     latent_dim: int = 100  # as in Goodfellow et al. (2014) and the original post
     latent_dist: str = "gaussian"  # "gaussian" N(0, I) or "uniform" U(-1, 1)^d (the original post)
@@ -38,7 +66,7 @@ class GANConfig:
     beta1: float = 0.5  # Adam's first-moment decay; 0.5 is steadier than 0.9 for GANs
     beta2: float = 0.999
     momentum: float = 0.0  # SGD only
-    decay_rate: float = 0.0  # SGD only: lr_t = lr / (1 + decay_rate * t), as in the original post
+    decay_rate: float = 0.0  # SGD only: lr_t = lr / (1 + decay_rate * t), t the steps taken (see lr_decay)
     batch_size: int = 128  # examples per minibatch, m in Algorithm 1
     k: int = 1  # discriminator steps per generator step (Algorithm 1; the paper used k = 1)
     generator_loss: str = "non_saturating"  # or "minimax" (saturates early in training)
@@ -46,9 +74,18 @@ class GANConfig:
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of G's weights for sampling
     epochs: int = 30  # passes over the training set
     seed: int = 0  # seeds every random number the run draws
-    init: object = "glorot"  # Dense weight initialisation (see ganlib.layers.Dense)
+    init: object = "glorot"  # Dense weight initialisation: "glorot", "he", "1/fan_in" (the post's), or a std
     data_dim: int = IMAGE_DIM  # size of one example: 784 for MNIST, 1 for the 1-D toy problem
     g_output: str = "tanh"  # "tanh" for data in [-1, 1] (images), "linear" for unbounded data
+    # The original post's deviations from Algorithm 1, each off by default (what the post's
+    # code did, with the upstream file and line: ganlib.original_post; CONFIGS["original_post"]
+    # turns all of them on). Each can be switched on or off on its own.
+    loss_gradient: str = "logit"  # "through_sigmoid_again": dL/ds times sigma'(s) once more
+    g_step_updates_d: bool = False  # True: G's step also moves D, down G's loss (D learns to call fakes real)
+    d_split_update: bool = False  # True: D takes two steps per iteration, on the real batch, then on the fakes
+    latent_source: str = "fresh"  # "bank": one bank of codes drawn once, the same rows in every epoch
+    momentum_style: str = "classic"  # SGD: "ema" is v = mu v + (1 - mu) g (classic momentum at lr (1 - mu))
+    lr_decay: str = "per_step"  # SGD: "per_epoch_compounded" divides the current rate once per epoch
 
     def __post_init__(self):
         checks = [
@@ -64,6 +101,17 @@ class GANConfig:
             (0.0 < self.real_label <= 1.0, "real_label must be in (0, 1]"),
             (0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)"),
             (0.0 <= self.d_dropout < 1.0, "d_dropout must be in [0, 1)"),
+            (
+                self.loss_gradient in ("logit", "through_sigmoid_again"),
+                "loss_gradient must be 'logit' or 'through_sigmoid_again'",
+            ),
+            (self.latent_source in ("fresh", "bank"), "latent_source must be 'fresh' or 'bank'"),
+            (self.momentum_style in SGD.MOMENTUM_STYLES, f"momentum_style must be one of {SGD.MOMENTUM_STYLES}"),
+            (self.lr_decay in SGD.DECAYS, f"lr_decay must be one of {SGD.DECAYS}"),
+            (
+                isinstance(self.g_step_updates_d, bool) and isinstance(self.d_split_update, bool),
+                "g_step_updates_d and d_split_update must be True or False",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -101,8 +149,10 @@ CONFIGS = {
     ),
     # The fixed architecture of benchmarks/bench_train.py (no tricks).
     "reference": GANConfig(g_hidden=(256, 512), d_hidden=(512, 256), leaky_slope=0.2, batch_size=128),
-    # The original blog post: G 100-256-784 tanh, D 784-64-1 sigmoid, leaky slope 0.01,
-    # SGD lr 0.01 with decay 1e-4, k = 1, batch 100, uniform z, 100 epochs. It collapses.
+    # The original blog post, as its framework's code really trained it (ganlib.original_post
+    # has each fact with its upstream file and line): G 100-256-784 tanh, D 784-64-1 sigmoid,
+    # LeakyReLU 0.01, SGD lr 0.01 with momentum 0.9, decay 1e-4, k = 1, batch 100, uniform z,
+    # 100 epochs, the non-saturating generator loss, and its seven deviations, bugs and all.
     "original_post": GANConfig(
         latent_dist="uniform",
         g_hidden=(256,),
@@ -111,13 +161,32 @@ CONFIGS = {
         optimizer="sgd",
         lr_g=0.01,
         lr_d=0.01,
+        momentum=0.9,
         decay_rate=1e-4,
         batch_size=100,
         k=1,
         epochs=100,
-        generator_loss="minimax",
+        generator_loss="non_saturating",  # what its code computed; its text describes the minimax loss
+        init="1/fan_in",
+        loss_gradient="through_sigmoid_again",
+        g_step_updates_d=True,
+        d_split_update=True,
+        latent_source="bank",
+        momentum_style="ema",
+        lr_decay="per_epoch_compounded",
     ),
 }
+# The same set-up with every deviation switched off (the option's default, Algorithm 1):
+# what the post's networks, optimizer and schedule do when trained correctly.
+CONFIGS["original_post_fixed"] = CONFIGS["original_post"].replace(
+    init="glorot",
+    loss_gradient="logit",
+    g_step_updates_d=False,
+    d_split_update=False,
+    latent_source="fresh",
+    momentum_style="classic",
+    lr_decay="per_step",
+)
 
 
 def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.ndarray:

@@ -12,7 +12,10 @@ For each iteration:
    untouched during this step.
 
 The configuration (network sizes, optimizers, tricks) is a :class:`ganlib.config.GANConfig`;
-the named ones are in :data:`ganlib.config.CONFIGS`.
+the named ones are in :data:`ganlib.config.CONFIGS`. A few of its options reproduce what the
+original blog post's framework computed instead (a second sigmoid derivative, D moved by G's
+step, two D updates per iteration, one bank of latent codes); each is marked where it branches
+off below and explained, with the post's code lines, in :mod:`ganlib.original_post`.
 
 Usage::
 
@@ -36,6 +39,7 @@ from .layers import sigmoid
 from .losses import discriminator_loss, generator_loss
 from .network import Sequential
 from .optim import SGD, Adam
+from .original_post import discriminator_step_split, draw_latent_bank, through_sigmoid_again
 from .progress import deferred_keyboard_interrupt, progress_bar
 
 __all__ = ["GAN", "History", "TrainingDiverged"]
@@ -114,6 +118,7 @@ class GAN:
         if self.G_ema is not None:
             self.G_ema.flat_params[...] = self.G.flat_params
             self._ema_delta = np.empty_like(self.G.flat_params)  # reused every step: no allocation
+        self.latent_bank = None  # latent_source="bank" only: drawn at the first train() (original_post)
         self.epoch = 0  # completed epochs
         self.iteration = 0  # completed iterations (one G step each)
         self.history = History()
@@ -123,7 +128,9 @@ class GAN:
         c = self.config
         if c.optimizer == "adam":
             return Adam(net, lr=lr, beta1=c.beta1, beta2=c.beta2)
-        return SGD(net, lr=lr, momentum=c.momentum, decay_rate=c.decay_rate)
+        return SGD(
+            net, lr=lr, momentum=c.momentum, decay_rate=c.decay_rate, momentum_style=c.momentum_style, decay=c.lr_decay
+        )
 
     def _draw_latent(self, rng, n: int) -> np.ndarray:
         return sample_prior(rng, (n, self.config.latent_dim), self.config.latent_dist)
@@ -151,35 +158,56 @@ class GAN:
         return np.concatenate([self.generate(self._draw_latent(rng, min(1000, n - i))) for i in range(0, n, 1000)])
 
     # -- Algorithm 1 ---------------------------------------------------------------------
-    def discriminator_step(self, x_real: np.ndarray) -> tuple[float, float, float]:
-        """One update of D on a real minibatch (m, 784) and m fresh fakes.
+    def discriminator_step(self, x_real: np.ndarray, z: np.ndarray | None = None) -> tuple[float, float, float]:
+        """One update of D on a real minibatch (m, 784) and m fakes G(z), z fresh unless given (m, latent_dim).
 
         Returns (loss_d, mean D(x), mean D(G(z))). The step is skipped (and
         ``TrainingDiverged`` raised by ``train``) when the loss is not finite.
         """
         m = len(x_real)
-        x_fake = self.G.forward(self.sample_latent(m))
+        z = self.sample_latent(m) if z is None else z
+        if self.config.d_split_update:  # the original post: a step on the reals, then one on the fakes
+            return discriminator_step_split(self, x_real, z)
+        x_fake = self.G.forward(z)
         # Real and fake go through D as one batch of 2m rows: one larger matrix
         # product is faster than two small ones, and the result is the same.
         logits = self.D.forward(np.concatenate([x_real, x_fake]))
         loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], self.config.real_label)
         if np.isfinite(loss):
-            self.D.backward(np.concatenate([d_real, d_fake]), need_dx=False)  # no one needs dL/dx here
+            dlogits = self.logit_gradient(logits, np.concatenate([d_real, d_fake]))
+            self.D.backward(dlogits, need_dx=False)  # no one needs dL/dx here
             self.opt_D.step()
         return loss, float(sigmoid(logits[:m]).mean()), float(sigmoid(logits[m:]).mean())
 
-    def generator_step(self, m: int) -> float:
-        """One update of G through a frozen D, on m fresh latents. Returns loss_g."""
-        x_fake = self.G.forward(self.sample_latent(m))
-        loss, dlogits = generator_loss(self.D.forward(x_fake), self.config.generator_loss)
+    def generator_step(self, m: int, z: np.ndarray | None = None) -> float:
+        """One update of G through a frozen D, on m latents z (fresh unless given). Returns loss_g."""
+        x_fake = self.G.forward(self.sample_latent(m) if z is None else z)
+        logits = self.D.forward(x_fake)
+        loss, dlogits = generator_loss(logits, self.config.generator_loss)
         if np.isfinite(loss):
-            # D passes the gradient on to G but computes no gradients for itself:
-            # its parameters, gradients and optimizer state stay exactly as they were.
-            dx_fake = self.D.backward(dlogits, need_param_grads=False)
+            dlogits = self.logit_gradient(logits, dlogits)
+            if self.config.g_step_updates_d:
+                # The original post's bug: D's layers, shared with G's step, take this step
+                # too, descending G's loss. D's gradients and dx are computed together, at
+                # D's weights before its update, as in the post.
+                dx_fake = self.D.backward(dlogits)
+                self.opt_D.step()
+            else:
+                # D passes the gradient on to G but computes no gradients for itself:
+                # its parameters, gradients and optimizer state stay exactly as they were.
+                dx_fake = self.D.backward(dlogits, need_param_grads=False)
             self.G.backward(dx_fake, need_dx=False)
             self.opt_G.step()
             self._update_ema()
         return loss
+
+    def logit_gradient(self, logits: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
+        """The gradient that goes back into D's logits (N, 1): the loss's own ``dlogits``, or,
+        with ``loss_gradient="through_sigmoid_again"``, the original post's bug: ``dlogits``
+        times the sigmoid's derivative once more (:func:`ganlib.original_post.through_sigmoid_again`)."""
+        if self.config.loss_gradient == "through_sigmoid_again":
+            return through_sigmoid_again(logits, dlogits)
+        return dlogits
 
     def _update_ema(self) -> None:
         r""":math:`\bar\theta \leftarrow \bar\theta + (1 - \beta)(\theta - \bar\theta)`, in place."""
@@ -189,13 +217,17 @@ class GAN:
         delta *= 1.0 - self.config.ema_decay
         self.G_ema.flat_params += delta
 
-    def train_iteration(self, batches) -> tuple[float, float, float, float]:
-        """k discriminator steps (one real minibatch each), then one generator step."""
+    def train_iteration(self, batches, z: np.ndarray | None = None) -> tuple[float, float, float, float]:
+        """k discriminator steps (one real minibatch each), then one generator step.
+
+        Each step draws fresh latents, unless ``z`` (m, latent_dim) is given: then every
+        step of the iteration uses it, as the original post did with its bank of codes.
+        """
         for x_real in batches:
-            loss_d, d_real, d_fake = self.discriminator_step(x_real)
+            loss_d, d_real, d_fake = self.discriminator_step(x_real, z)
             if not np.isfinite(loss_d):
                 break
-        loss_g = self.generator_step(len(batches[0])) if np.isfinite(loss_d) else float("nan")
+        loss_g = self.generator_step(len(batches[0]), z) if np.isfinite(loss_d) else float("nan")
         if np.isfinite(loss_d) and np.isfinite(loss_g):
             self.iteration += 1  # a diverged iteration changed nothing, so it does not count
         return loss_d, loss_g, d_real, d_fake
@@ -227,6 +259,8 @@ class GAN:
         if per_epoch == 0:
             raise ValueError(f"need at least batch_size * k = {m * k} training examples, got {len(X)}")
         snapshot_every = snapshot_every or per_epoch
+        if self.config.latent_source == "bank":
+            self._ensure_latent_bank(per_epoch * m)
         if not self.history.snapshots:
             self._snapshot()
         bar = progress_bar(epochs * per_epoch, progress, unit="it", smoothing=0.1)
@@ -237,7 +271,9 @@ class GAN:
                 for i in range(per_epoch):
                     idx = order[i * m * k : (i + 1) * m * k]
                     batches = [X[np.sort(idx[j * m : (j + 1) * m])] for j in range(k)]
-                    self._record(*self.train_iteration(batches))
+                    # The original post's bank: iteration i of every epoch reuses the same codes.
+                    z = self.latent_bank[i * m : (i + 1) * m] if self.latent_bank is not None else None
+                    self._record(*self.train_iteration(batches, z))
                     if self.iteration % snapshot_every == 0:
                         self._snapshot()
                     if callback is not None and self.iteration % callback_every == 0:
@@ -252,10 +288,22 @@ class GAN:
                         bar.close()
                         return self.history
                 self.epoch += 1
+                self.opt_G.end_epoch()  # only the original post's per-epoch decay reads this
+                self.opt_D.end_epoch()
                 if callback is not None:
                     callback(self)
         bar.close()
         return self.history
+
+    def _ensure_latent_bank(self, rows: int) -> None:
+        """Draw the bank of ``rows`` codes once; later calls check that the data still fits it."""
+        if self.latent_bank is None:
+            self.latent_bank = draw_latent_bank(self.config, rows)
+        elif len(self.latent_bank) != rows:
+            raise ValueError(
+                f"this run's bank holds {len(self.latent_bank)} latent codes, one per example of an epoch, "
+                f"but this data gives epochs of {rows}; train on data of the same size"
+            )
 
     def _record(self, loss_d, loss_g, d_real, d_fake) -> None:
         if not (np.isfinite(loss_d) and np.isfinite(loss_g)):

@@ -30,6 +30,14 @@ def _config_overrides(args) -> dict:
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
+def _init_value(text: str):
+    """``--init``: a standard deviation if the text is a number, else a name (checked by GANConfig)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def _add_config_options(parser) -> None:
     from .config import GANConfig
 
@@ -55,6 +63,23 @@ def _add_config_options(parser) -> None:
         "ema_decay": "decay of the moving average of G's weights (0 = off)",
         "epochs": "passes over the data",
         "seed": "random seed of the run",
+        # The original post's deviations (ganlib.original_post), e.g. --config original_post --no-g-step-updates-d
+        "loss_gradient": "logit, or through_sigmoid_again (the post's bug)",
+        "g_step_updates_d": "the generator's step also updates D (the post's bug)",
+        "d_split_update": "D steps on the real batch, then on the fakes (the post)",
+        "latent_source": "fresh, or bank (the post: one bank of codes reused every epoch)",
+        "momentum_style": "SGD momentum: classic, or ema (the post)",
+        "lr_decay": "SGD decay: per_step, or per_epoch_compounded (the post)",
+        "init": "weights: glorot, he, 1/fan_in (the post) or a standard deviation",
+    }
+    choices = {
+        "latent_dist": ["gaussian", "uniform"],
+        "optimizer": ["adam", "sgd"],
+        "generator_loss": ["non_saturating", "minimax"],
+        "loss_gradient": ["logit", "through_sigmoid_again"],
+        "latent_source": ["fresh", "bank"],
+        "momentum_style": ["classic", "ema"],
+        "lr_decay": ["per_step", "per_epoch_compounded"],
     }
     for f in dataclasses.fields(GANConfig):
         if f.name not in help_by_field:
@@ -62,14 +87,12 @@ def _add_config_options(parser) -> None:
         kwargs = {"default": None, "help": f"{help_by_field[f.name]} (default: from --config)"}
         if isinstance(f.default, tuple):
             kwargs.update(nargs="+", type=int)
-        elif f.name in ("latent_dist", "optimizer", "generator_loss"):
-            kwargs.update(
-                choices={
-                    "latent_dist": ["gaussian", "uniform"],
-                    "optimizer": ["adam", "sgd"],
-                    "generator_loss": ["non_saturating", "minimax"],
-                }[f.name]
-            )
+        elif f.name in choices:
+            kwargs.update(choices=choices[f.name])
+        elif isinstance(f.default, bool):  # --flag / --no-flag; type=bool would read "False" as True
+            kwargs.update(action=argparse.BooleanOptionalAction)
+        elif f.name == "init":
+            kwargs["type"] = _init_value
         else:
             kwargs["type"] = type(f.default)
         group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, **kwargs)

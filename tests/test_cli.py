@@ -19,7 +19,16 @@ def test_help_explains_every_option(command):
     result = run(command, "--help")
     assert result.returncode == 0
     for option in {
-        "train": ["--config", "--out", "--resume", "--epochs", "--lr-g", "--generator-loss", "--ema-decay"],
+        "train": [
+            "--config",
+            "--out",
+            "--resume",
+            "--epochs",
+            "--lr-g",
+            "--generator-loss",
+            "--ema-decay",
+            "--g-step-updates-d",
+        ],
         "sample": ["--checkpoint", "--n", "--out", "--seed"],
         "evaluate": ["--checkpoint", "--n", "--no-parzen", "--json"],
     }[command]:
@@ -52,6 +61,23 @@ def test_bad_options_give_clear_errors(args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_original_posts_options_on_the_command_line():
+    """Each deviation of the original post can be switched off (or on) from the command line."""
+    from ganlib.cli import _config_overrides, build_parser
+
+    args = build_parser().parse_args(
+        ["train", "--config", "original_post", "--no-g-step-updates-d", "--loss-gradient", "logit", "--init", "glorot"]
+    )
+    assert _config_overrides(args) == {"g_step_updates_d": False, "loss_gradient": "logit", "init": "glorot"}
+    args = build_parser().parse_args(
+        ["train", "--d-split-update", "--lr-decay", "per_epoch_compounded", "--init", "0.02"]
+    )
+    assert _config_overrides(args) == {"d_split_update": True, "lr_decay": "per_epoch_compounded", "init": 0.02}
+    assert _config_overrides(build_parser().parse_args(["train"])) == {}
+    result = run("train", "--init", "tiny")
+    assert result.returncode == 2 and "init must be" in result.stderr
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):

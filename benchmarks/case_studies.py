@@ -1,0 +1,464 @@
+r"""Case studies for notebook 06: the original post reproduced and taken apart, and a real mode collapse.
+
+What it trains and measures
+---------------------------
+* ``post``: ``CONFIGS["original_post"]``, the post's framework as its code ran (all seven
+  deviations of ``ganlib.original_post`` on), for the post's 100 epochs.
+* ``post_no_<option>``: the same with one deviation switched off (its Algorithm 1 value):
+  ``loss_gradient``, ``g_step_updates_d``, ``d_split_update``, ``latent_source``,
+  ``momentum_style``, ``lr_decay``, ``init``; ``post_minimax``: the generator loss the
+  post's *text* describes; ``post_fixed``: ``CONFIGS["original_post_fixed"]``, every
+  deviation off. 100 epochs each.
+* ``collapse_reference``: ``CONFIGS["reference"]`` (no tricks), which drops digits as it
+  trains, measured every epoch for 20 epochs; ``collapse_dropout``: the same with dropout
+  0.3 in D, the fix the README's table found.
+* ``noise``: what the classifier says about inputs that are not digits (uniform noise,
+  grey images, untrained generators), the reason a class histogram alone cannot tell a
+  training failure from a collapse.
+
+Every run trains with :meth:`ganlib.gan.GAN.train`, the code path of ``python -m ganlib
+train`` (same seed, same results), and records per epoch the losses and mean D outputs
+(means over the epoch's iterations, and the last iteration's, which is what the post
+printed), the learning rates, the classes of 8 fixed codes, and at chosen epochs the class
+histogram (``ganlib.metrics.class_histogram``: fractions, classes covered >= 1%, smallest
+class, KL to uniform, mean confidence) and the Frechet distance in the classifier's
+feature space (``ganlib.metrics.classifier_frechet_distance``, to the 10,000 test images)
+on 5,000 samples; at the end the same on 10,000 samples, mean D(x) (training and
+validation images) and D(G(z)) in evaluation mode, a 10 x 10 grid of samples and a strip
+of the fixed codes across training (PNG, 2 screen pixels per image pixel).
+
+Files, in ``--out`` (default ``data/results``): ``<run>.json``, ``<run>_samples.png``,
+``<run>_codes.png``, ``noise.json``, and ``summary.md`` (the table of every run found
+there). Runs are independent: ``--runs post`` redoes one and rebuilds the table.
+
+Usage
+-----
+::
+
+    python benchmarks/case_studies.py                       # everything (about 2.5 h on 1 core)
+    python benchmarks/case_studies.py --runs post post_fixed
+    python benchmarks/case_studies.py --runs collapse_reference --epochs 5
+    python benchmarks/case_studies.py --quick --out /tmp/cs # a smoke test: 2 epochs on 5,000 images
+    python benchmarks/case_studies.py --list
+
+Trainings run one after the other, each on one BLAS thread by default (``--threads``):
+these networks are small, and on a shared machine two threads were measured 13 times
+slower than one (184 against 14 ms an iteration of the post's GAN at load average 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+if __name__ == "__main__":  # BLAS reads its thread count when numpy is imported: set it first
+    _threads = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--threads=")), None)
+    if "--threads" in sys.argv[:-1]:
+        _threads = sys.argv[sys.argv.index("--threads") + 1]
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if _threads is not None:
+            os.environ[_var] = _threads
+        else:
+            os.environ.setdefault(_var, "1")
+
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from ganlib import images, metrics  # noqa: E402
+from ganlib.classifier import default_classifier  # noqa: E402
+from ganlib.config import CONFIGS, build_generator  # noqa: E402
+from ganlib.data import load_mnist, to_tanh_range  # noqa: E402
+from ganlib.gan import GAN  # noqa: E402
+from ganlib.layers import sigmoid  # noqa: E402
+from ganlib.original_post import draw_latent_bank  # noqa: E402
+
+DEFAULT_OUT = ROOT / "data" / "results"
+COMMAND = "python benchmarks/case_studies.py"
+POST_OPTIONS = {  # each deviation and the value that switches it off (Algorithm 1's)
+    "loss_gradient": "logit",
+    "g_step_updates_d": False,
+    "d_split_update": False,
+    "latent_source": "fresh",
+    "momentum_style": "classic",
+    "lr_decay": "per_step",
+    "init": "glorot",
+}
+
+
+def _runs() -> dict:
+    """name -> (config, what it is, epochs at which to measure 5,000 samples)."""
+    post = CONFIGS["original_post"]
+    post_epochs = [1, 2, 3, 5, *range(10, 101, 10)]
+    runs = {"post": (post, "the original post, all seven deviations on (CONFIGS['original_post'])", post_epochs)}
+    for name, value in POST_OPTIONS.items():
+        runs[f"post_no_{name}"] = (
+            post.replace(**{name: value}),
+            f"the original post with {name}={value!r} (this deviation off)",
+            post_epochs,
+        )
+    runs["post_minimax"] = (
+        post.replace(generator_loss="minimax"),
+        "the original post with the minimax generator loss its text describes",
+        post_epochs,
+    )
+    runs["post_fixed"] = (
+        CONFIGS["original_post_fixed"],
+        "the original post with every deviation off (CONFIGS['original_post_fixed'])",
+        post_epochs,
+    )
+    every = list(range(1, 21))
+    runs["collapse_reference"] = (
+        CONFIGS["reference"].replace(epochs=20),
+        "the reference set-up without tricks (CONFIGS['reference']), 20 epochs",
+        every,
+    )
+    runs["collapse_dropout"] = (
+        CONFIGS["reference"].replace(epochs=20, d_dropout=0.3),
+        "the reference set-up with dropout 0.3 in D, 20 epochs",
+        every,
+    )
+    return runs
+
+
+# ------------------------------------------------------------------------------------ helpers
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def _r(x, digits=4):
+    """Round floats (also inside lists) to keep the JSON files small."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_r(v, digits) for v in x]
+    return round(float(x), digits)
+
+
+def measure(samples, clf) -> dict:
+    """Class histogram and Frechet distance of samples (N, 784) in [-1, 1]."""
+    h = metrics.class_histogram(samples, clf)
+    return {
+        "n": len(samples),
+        "fractions": _r(h["fractions"]),
+        "classes_covered": h["classes_covered"],
+        "min_fraction": _r(h["min_fraction"]),
+        "kl_to_uniform": _r(h["kl_to_uniform"]),
+        "mean_confidence": _r(h["mean_confidence"]),
+        "frechet_distance": _r(metrics.classifier_frechet_distance(samples, classifier=clf), 2),
+    }
+
+
+def mean_d(gan, x) -> float:
+    """Mean D output sigmoid(logit) over x (N, 784), D in evaluation mode (no dropout)."""
+    gan.D.eval()
+    try:
+        return float(np.mean([sigmoid(gan.D.forward(x[i : i + 2000])).mean() for i in range(0, len(x), 2000)]))
+    finally:
+        gan.D.train()
+
+
+def save_png(picture: np.ndarray, path: Path, scale: int = 2) -> None:
+    """A uint8 (H, W) picture as an optimised PNG, enlarged ``scale`` times (nearest neighbour)."""
+    from PIL import Image
+
+    Image.fromarray(images.upscale(picture, scale), mode="L").save(path, format="PNG", optimize=True)
+
+
+def codes_strip(frames: list[np.ndarray], epochs: list[int]) -> np.ndarray:
+    """Rows = fixed codes, columns = epochs: one (codes, 784) array per epoch -> one grid picture."""
+    stacked = np.stack(frames, axis=1)  # (codes, epochs, 784)
+    return images.image_grid(stacked.reshape(-1, stacked.shape[-1]), nrow=len(epochs), pad_value=PAD)
+
+
+PAD = 64  # dark grey between images: visible against black backgrounds and against grey (untrained) outputs
+STRIP_EPOCHS = {"post": [0, 1, 2, 3, 5, 10, 20, 40, 60, 80, 100], "collapse": [0, 1, 2, 3, 4, 6, 8, 10, 12, 15, 20]}
+
+
+# ------------------------------------------------------------------------------------ one run
+def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Path, quick: bool) -> dict:
+    clf = default_classifier()
+    n_eval, n_final = (500, 1000) if quick else (5000, 10_000)
+    gan = GAN(config)
+    fixed = gan.fixed_z[:8]
+    strip_epochs = [e for e in STRIP_EPOCHS["post" if config.epochs > 20 else "collapse"] if e <= config.epochs]
+    record = {
+        "per_epoch": {k: [] for k in ("loss_d", "loss_g", "d_real", "d_fake")},
+        "last_iteration": {"loss_d": [], "loss_g": []},
+        "lr_g": [],
+        "lr_d": [],
+        "fixed_code_classes": [],
+        "evaluations": [],
+        "seconds_per_epoch": [],
+    }
+    frames = {0: gan.generate(fixed)}
+    bank_frames = {}
+    if config.latent_source == "bank":  # the first rows of the bank train() will draw (the same stream)
+        bank_frames[0] = gan.generate(draw_latent_bank(config, 8))
+    state = {"start": len(gan.history), "t": time.perf_counter()}
+
+    def on_epoch(g):  # GAN.train calls it at the end of every epoch (callback_every is never reached)
+        h = g.history.arrays()
+        sl = slice(state["start"], len(g.history))
+        for key in record["per_epoch"]:
+            record["per_epoch"][key].append(_r(h[key][sl].mean()))
+        record["last_iteration"]["loss_d"].append(_r(h["loss_d"][-1], 6))
+        record["last_iteration"]["loss_g"].append(_r(h["loss_g"][-1], 6))
+        record["lr_g"].append(float(g.opt_G.current_lr) if hasattr(g.opt_G, "current_lr") else g.opt_G.lr)
+        record["lr_d"].append(float(g.opt_D.current_lr) if hasattr(g.opt_D, "current_lr") else g.opt_D.lr)
+        record["seconds_per_epoch"].append(round(time.perf_counter() - state["t"], 1))
+        state["start"] = len(g.history)
+        epoch = g.epoch
+        x_fixed = g.generate(fixed)
+        record["fixed_code_classes"].append(clf.predict(x_fixed).tolist())
+        if epoch in strip_epochs:
+            frames[epoch] = x_fixed
+            if g.latent_bank is not None:
+                bank_frames[epoch] = g.generate(g.latent_bank[:8])
+        line = (
+            f"  {name} epoch {epoch:3d}: loss_d {record['per_epoch']['loss_d'][-1]:.3f} "
+            f"loss_g {record['per_epoch']['loss_g'][-1]:.3f} D(x) {record['per_epoch']['d_real'][-1]:.3f} "
+            f"D(G(z)) {record['per_epoch']['d_fake'][-1]:.3f}"
+        )
+        if epoch in eval_epochs:
+            m = measure(g.sample(n_eval, rng=1000 + epoch), clf)
+            m["epoch"] = epoch
+            record["evaluations"].append(m)
+            line += (
+                f" | classes {m['classes_covered']} min {m['min_fraction']:.3f} KL {m['kl_to_uniform']:.3f} "
+                f"FD {m['frechet_distance']:.1f} conf {m['mean_confidence']:.2f}"
+            )
+        print(line + f" [{record['seconds_per_epoch'][-1]:.0f} s, load {loadavg()}]", flush=True)
+        state["t"] = time.perf_counter()
+
+    load_start, t0 = loadavg(), time.perf_counter()
+    gan.train(X, progress=False, callback=on_epoch, callback_every=10**9)
+    seconds = time.perf_counter() - t0
+
+    final_samples = gan.sample(n_final, rng=2024)
+    final = measure(final_samples, clf)
+    final.update(
+        epoch=gan.epoch,
+        d_x_train=_r(mean_d(gan, X[:10_000])),
+        d_x_validation=_r(mean_d(gan, X_val)),
+        d_g_z=_r(mean_d(gan, final_samples)),
+    )
+    if gan.latent_bank is not None:  # what G does on the codes it trained on, against fresh ones
+        final["on_bank_codes"] = measure(gan.generate(gan.latent_bank[:n_final]), clf)
+    images_grid = images.image_grid(final_samples[:100], nrow=10, pad_value=PAD)
+    save_png(images_grid, out / f"{name}_samples.png")
+    strip = codes_strip([frames[e] for e in strip_epochs], strip_epochs)
+    if bank_frames:  # below: the bank's first 8 codes, which G trains on in every epoch
+        strip = np.concatenate([strip, codes_strip([bank_frames[e] for e in strip_epochs], strip_epochs)])
+    save_png(strip, out / f"{name}_codes.png")
+
+    post = CONFIGS["original_post"].to_dict()
+    changes = {k: v for k, v in config.to_dict().items() if v != post[k]}
+    result = {
+        "run": name,
+        "description": description,
+        "command": f"{COMMAND} --runs {name}",
+        "cli_equivalent": cli_equivalent(name, config),
+        "config": config.to_dict(),
+        "changed_from_original_post": changes if name.startswith("post") else None,
+        "machine": {"cpu": cpu_model(), "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
+        "load_average_start": load_start,
+        "load_average_end": loadavg(),
+        "train_seconds": round(seconds, 1),
+        "quick": quick,
+        "epochs": list(range(1, gan.epoch + 1)),
+        **record,
+        "strip_epochs": strip_epochs,
+        "final": final,
+        "files": {"samples": f"{name}_samples.png", "codes": f"{name}_codes.png"},
+    }
+    (out / f"{name}.json").write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(
+        f"{name}: {seconds:.0f} s; final {final['classes_covered']} classes, min {final['min_fraction']:.3f}, "
+        f"KL {final['kl_to_uniform']:.3f}, FD {final['frechet_distance']:.1f}, D(x) {final['d_x_train']:.3f}, "
+        f"D(G(z)) {final['d_g_z']:.3f}; load {loadavg()}",
+        flush=True,
+    )
+    return result
+
+
+def cli_equivalent(name: str, config) -> str:
+    """The ``python -m ganlib train`` command that trains the same run (same seed, same weights)."""
+    if name.startswith("post"):
+        base = CONFIGS["original_post"]
+        args = ["--config original_post"]
+        if name == "post_fixed":
+            args = ["--config original_post_fixed"]
+            base = CONFIGS["original_post_fixed"]
+    else:
+        base = CONFIGS["reference"]
+        args = ["--config reference"]
+    for key, value in config.to_dict().items():
+        if value == base.to_dict()[key]:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            args.append(flag if value else "--no-" + key.replace("_", "-"))
+        else:
+            args.append(f"{flag} {value}")
+    return f"python -m ganlib train {' '.join(args)} --out runs/{name}"
+
+
+# ------------------------------------------------------------------------------------ noise
+def noise_study(out: Path, quick: bool) -> dict:
+    """What the classifier reports for inputs that are not digits."""
+    clf = default_classifier()
+    n = 1000 if quick else 10_000
+    rng = np.random.default_rng(0)
+    cases = {
+        "uniform_noise": ("pixels uniform in [-1, 1]", rng.uniform(-1, 1, (n, 784)).astype(np.float32)),
+        "gaussian_noise": (
+            "pixels N(0, 0.5^2), clipped to [-1, 1]",
+            np.clip(rng.normal(0, 0.5, (n, 784)), -1, 1).astype(np.float32),
+        ),
+        "grey": ("every pixel 0 (mid-grey)", np.zeros((n, 784), np.float32)),
+        "black": ("every pixel -1 (an empty MNIST background)", -np.ones((n, 784), np.float32)),
+    }
+    for name in ("original_post", "reference"):
+        config = CONFIGS[name]
+        G = build_generator(config, np.random.default_rng(config.seed))
+        z = np.random.default_rng(1).uniform(-1, 1, (n, config.latent_dim)).astype(np.float32)
+        if config.latent_dist == "gaussian":
+            z = np.random.default_rng(1).standard_normal((n, config.latent_dim), dtype=np.float32)
+        cases[f"untrained_G_{name}"] = (
+            f"an untrained generator of CONFIGS['{name}'] (init {config.init})",
+            G.forward(z),
+        )
+    test = to_tanh_range(load_mnist("test")[0])
+    cases["test_images"] = ("real MNIST test images (for contrast)", test[:n])
+    result = {}
+    for name, (what, x) in cases.items():
+        m = measure(x, clf)
+        probs = clf.predict_proba(x)
+        m["what"] = what
+        m["top_class"] = int(np.argmax(m["fractions"]))
+        m["pixel_std_across_samples"] = _r(x.std(axis=0).mean())
+        # Noise images sit close together in the classifier's feature space, far from every digit:
+        m["feature_spread"] = _r(clf.features(x).std(axis=0).mean())
+        m["mean_probabilities"] = _r(probs.mean(axis=0))
+        result[name] = m
+        print(
+            f"  {name:<28} top class {m['top_class']} ({max(m['fractions']):.3f}), classes {m['classes_covered']}, "
+            f"confidence {m['mean_confidence']:.2f}, FD {m['frechet_distance']:.1f}, feature spread {m['feature_spread']}"
+        )
+    result["mean_test_image"] = {"predicted_class": int(clf.predict(test.mean(axis=0, keepdims=True))[0])}
+    (out / "noise.json").write_text(
+        json.dumps({"command": f"{COMMAND} --runs noise", "cases": result}, separators=(",", ":")) + "\n"
+    )
+    return result
+
+
+# ------------------------------------------------------------------------------------ the table
+def write_summary(out: Path) -> str:
+    rows = []
+    order = list(_runs())
+    for path in sorted(out.glob("*.json"), key=lambda p: order.index(p.stem) if p.stem in order else 99):
+        if path.stem not in order:
+            continue
+        r = json.loads(path.read_text())
+        f = r["final"]
+        rows.append(
+            f"| `{r['run']}` | {r['description']} | {f['epoch']} | {f['classes_covered']} | "
+            f"{100 * f['min_fraction']:.1f}% | {f['kl_to_uniform']:.3f} | {f['frechet_distance']:.1f} | "
+            f"{f['mean_confidence']:.2f} | {f['d_x_train']:.3f} | {f['d_g_z']:.3f} | `{r['command']}` |"
+        )
+    table = "\n".join(
+        [
+            "| run | what | epochs | classes covered (>= 1%) | smallest class | KL to uniform | Frechet distance "
+            "| mean confidence | mean D(x) | mean D(G(z)) | command |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    text = (
+        "# Summary of the case studies\n\n"
+        f"Written by `{COMMAND}` from the JSON files in this folder; final measures on 10,000 samples "
+        "(classifier of `ganlib.metrics`; D in evaluation mode, D(x) on 10,000 training images).\n\n" + table + "\n"
+    )
+    (out / "summary.md").write_text(text)
+    return text
+
+
+def main(argv=None) -> int:
+    runs = _runs()
+    parser = argparse.ArgumentParser(
+        description="Train and measure the original post, its ablations and a mode collapse (notebook 06's data).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="runs: " + ", ".join([*runs, "noise"]),
+    )
+    parser.add_argument(
+        "--runs", nargs="+", default=["all"], help="run names, or 'all' (default), 'post*', 'collapse*'"
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--epochs", type=int, help="override every run's epochs (for trials)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs on 5,000 images, small samples")
+    parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default 1; set before numpy loads)")
+    parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (config, what, _) in runs.items():
+            print(f"{name:<28} {config.epochs:>4} epochs  {what}")
+        print(f"{'noise':<28} {'':>4}         the classifier on inputs that are not digits")
+        return 0
+    selected = []
+    for pattern in args.runs:
+        if pattern == "all":
+            selected += [*runs, "noise"]
+        elif pattern.endswith("*"):
+            selected += [r for r in [*runs, "noise"] if r.startswith(pattern[:-1])]
+        elif pattern in runs or pattern == "noise":
+            selected.append(pattern)
+        else:
+            parser.error(f"unknown run {pattern!r}; --list shows them")
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"CPU: {cpu_model()}, os.cpu_count()={os.cpu_count()}, BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}")
+    print(f"load average at start: {loadavg()}; writing to {args.out}")
+    X = to_tanh_range(load_mnist("train")[0])
+    X_val = to_tanh_range(load_mnist("validation")[0])
+    if args.quick:
+        X = X[:5000]
+    t0 = time.perf_counter()
+    for name in dict.fromkeys(selected):
+        if name == "noise":
+            print("noise: the classifier on inputs that are not digits")
+            noise_study(args.out, args.quick)
+            continue
+        config, what, eval_epochs = runs[name]
+        epochs = 2 if args.quick else args.epochs
+        if epochs is not None:
+            config = config.replace(epochs=epochs)
+            eval_epochs = sorted({e for e in eval_epochs if e <= epochs} | {epochs})
+        print(f"{name}: {what}; {config.epochs} epochs; load {loadavg()}", flush=True)
+        train_and_measure(name, config, what, eval_epochs, X, X_val, args.out, args.quick)
+    print(write_summary(args.out))
+    print(f"total {time.perf_counter() - t0:.0f} s; load average at end {loadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

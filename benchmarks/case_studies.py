@@ -175,6 +175,44 @@ def measure(samples, clf) -> dict:
     }
 
 
+def gradient_diagnostics(gan, z) -> dict:
+    """What G's step sends back, at the current weights, for the codes z (m, latent_dim).
+
+    For the run's own gradient (``as_trained``: with ``loss_gradient="through_sigmoid_again"``
+    the post's) and for the plain logit gradient of the same loss (``logit``): the mean size
+    of the gradient on D's logit per sample (times m: the per-example value), the mean norm
+    per sample of the gradient reaching G's output image, and the norm of G's parameter
+    gradient. Also the weights' standard deviations. D in evaluation mode; nothing is
+    updated, so the run is not disturbed (G's and D's gradient buffers are overwritten by
+    the next step anyway).
+    """
+    from ganlib.losses import generator_loss
+
+    G, D, m = gan.G, gan.D, len(z)
+    D.eval()
+    try:
+        logits = D.forward(G.forward(z))
+        loss, dlogits = generator_loss(logits, gan.config.generator_loss)
+        result = {"mean_d_g_z": _r(sigmoid(logits).mean())}
+        for name, sent in [("as_trained", gan.logit_gradient(logits, dlogits)), ("logit", dlogits)]:
+            dx = D.backward(sent, need_param_grads=False)
+            G.backward(dx, need_dx=False)
+            result[name] = {
+                "logit_gradient": _r(np.abs(sent).mean() * m, 5),
+                "image_gradient_norm": _r(np.linalg.norm(dx, axis=1).mean() * m, 6),
+                "g_parameter_gradient_norm": _r(np.linalg.norm(G.flat_grads), 6),
+            }
+        result["weight_std"] = {
+            f"{net_name}{i}": _r(layer.params["W"].std(), 5)
+            for net_name, net in (("G", G), ("D", D))
+            for i, layer in enumerate(net.layers)
+            if "W" in layer.params
+        }
+        return result
+    finally:
+        D.train()
+
+
 def mean_d(gan, x) -> float:
     """Mean D output sigmoid(logit) over x (N, 784), D in evaluation mode (no dropout)."""
     gan.D.eval()
@@ -218,6 +256,8 @@ def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Pat
         "seconds_per_epoch": [],
     }
     frames = {0: gan.generate(fixed)}
+    probe_z = gan._draw_latent(np.random.default_rng(7), config.batch_size)  # the same codes at every epoch
+    record["gradients_before_training"] = gradient_diagnostics(gan, probe_z)
     bank_frames = {}
     if config.latent_source == "bank":  # the first rows of the bank train() will draw (the same stream)
         bank_frames[0] = gan.generate(draw_latent_bank(config, 8))
@@ -249,6 +289,7 @@ def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Pat
         if epoch in eval_epochs:
             m = measure(g.sample(n_eval, rng=1000 + epoch), clf)
             m["epoch"] = epoch
+            m["gradients"] = gradient_diagnostics(g, probe_z)
             record["evaluations"].append(m)
             line += (
                 f" | classes {m['classes_covered']} min {m['min_fraction']:.3f} KL {m['kl_to_uniform']:.3f} "

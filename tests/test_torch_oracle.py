@@ -365,3 +365,98 @@ def test_optimizers_match_torch_float32(which):
         schedule = lambda t: 0.05 / (1.0 + 0.05 * t)  # noqa: E731
     _train_both(net, model, make, make_t, steps=6, seed=5, dtype=np.float32, rtol=1e-5, lr_schedule=schedule)
     assert net.flat_params.dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------------
+# a conditional GAN: the label concatenated to z and to x (ganlib.condition)
+# ---------------------------------------------------------------------------------------
+def _conditional_pair(seed, num_classes=10):
+    """A float64 conditional G and D as GAN builds them (MNIST sizes, narrower), and torch copies."""
+    from ganlib.config import GANConfig, build_discriminator, build_generator
+
+    config = GANConfig(num_classes=num_classes, latent_dim=16, g_hidden=(32, 48), d_hidden=(40, 24), seed=seed)
+    rng = np.random.default_rng(seed)
+    G, D = build_generator(config, rng).copy(F64), build_discriminator(config, rng).copy(F64)
+    for net in (G, D):
+        net.flat_params[...] += 0.05 * rng.standard_normal(net.num_params)
+    return config, G, D, torch_model(G), torch_model(D)
+
+
+def _torch_input(a, y, num_classes, grad=False):
+    """torch.cat([a, one_hot(y)], 1), a (a NumPy copy, requiring a gradient if asked, or a tensor); returns (input, a)."""
+    at = a if isinstance(a, torch.Tensor) else tt(a, grad=grad)
+    return torch.cat([at, F.one_hot(torch.from_numpy(y), num_classes).to(at.dtype)], dim=1), at
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_conditional_discriminator_matches_torch(seed):
+    from ganlib.condition import concat_label, split_gradient
+
+    config, _, D, _, D_t = _conditional_pair(seed)
+    rng = np.random.default_rng(seed)
+    x, y, dout = rng.uniform(-1, 1, (24, 784)), rng.integers(0, 10, 24), rng.standard_normal((24, 1))
+    out = D.forward(concat_label(x, y, 10))
+    dx, de = split_gradient(D.backward(dout), 784)
+    inp_t, x_t = _torch_input(x, y, 10, grad=True)
+    inp_t.retain_grad()
+    out_t = D_t(inp_t)
+    out_t.backward(tt(dout))
+    assert_close("logits", out, out_t)
+    assert_close("dL/dx (image part)", dx, x_t.grad)
+    assert_close("dL/de_y (label part)", de, inp_t.grad[:, 784:])
+    assert_close("flat grads", D.flat_grads, torch_flat(D_t, grads=True))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("loss_kind", ["non_saturating", "minimax"])
+def test_conditional_generator_step_matches_torch(seed, loss_kind):
+    """G's gradient through a frozen conditional D, with the same label on both sides, against autograd."""
+    from ganlib.condition import concat_label, split_gradient
+
+    config, G, D, G_t, D_t = _conditional_pair(seed)
+    rng = np.random.default_rng(seed + 10)
+    z, y = rng.standard_normal((20, config.latent_dim)), rng.integers(0, 10, 20)
+
+    x_fake = G.forward(concat_label(z, y, 10))
+    loss, dlogits = generator_loss(D.forward(concat_label(x_fake, y, 10)), loss_kind)
+    dx_fake, _ = split_gradient(D.backward(dlogits, need_param_grads=False), 784)
+    G.backward(dx_fake, need_dx=False)
+
+    for p in D_t.parameters():
+        p.requires_grad_(False)
+    g_in, _ = _torch_input(z, y, 10)
+    logits_t = D_t(_torch_input(G_t(g_in), y, 10)[0])
+    if loss_kind == "non_saturating":
+        loss_t = F.binary_cross_entropy_with_logits(logits_t, torch.ones_like(logits_t))
+    else:
+        loss_t = -F.softplus(logits_t).mean()  # mean log(1 - D) = -mean softplus(s)
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    assert_close("G flat grads", G.flat_grads, torch_flat(G_t, grads=True))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_conditional_discriminator_step_matches_torch(seed):
+    """L_D with real labels on the real half and drawn labels on the fake half, label smoothing 0.9."""
+    from ganlib.condition import concat_label
+
+    config, G, D, G_t, D_t = _conditional_pair(seed)
+    rng = np.random.default_rng(seed + 20)
+    m = 16
+    x_real, y_real = rng.uniform(-1, 1, (m, 784)), rng.integers(0, 10, m)
+    z, y_fake = rng.standard_normal((m, config.latent_dim)), rng.integers(0, 10, m)
+    x_fake = G.forward(concat_label(z, y_fake, 10))
+    y = np.concatenate([y_real, y_fake])
+    logits = D.forward(concat_label(np.concatenate([x_real, x_fake]), y, 10))
+    loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], 0.9)
+    D.backward(np.concatenate([d_real, d_fake]), need_dx=False)
+
+    with torch.no_grad():
+        x_fake_t = G_t(_torch_input(z, y_fake, 10)[0])
+    logits_t = D_t(_torch_input(torch.cat([tt(x_real), x_fake_t]), y, 10)[0])
+    loss_t = F.binary_cross_entropy_with_logits(
+        logits_t[:m], torch.full((m, 1), 0.9, dtype=torch.float64)
+    ) + F.binary_cross_entropy_with_logits(logits_t[m:], torch.zeros((m, 1), dtype=torch.float64))
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    assert_close("D flat grads", D.flat_grads, torch_flat(D_t, grads=True))

@@ -1,36 +1,38 @@
 r"""Conditioning on a class label: how the label enters the networks (Mirza & Osindero, 2014).
 
 A conditional GAN draws a digit *of a given class*: both networks receive the label
-:math:`y \in \{0, \dots, C-1\}` as an extra input, as a one-hot vector
-:math:`e_y \in \{0, 1\}^C` concatenated to the usual input,
+:math:`y \in \{0, \dots, C-1\}` as an extra input, a one-hot vector
+:math:`e_y \in \{0, 1\}^C` concatenated to the usual input (:func:`concat_label`),
 
 .. math::
     G:\ [z, e_y] \in \mathbb{R}^{d + C} \to x, \qquad
     D:\ [x, e_y] \in \mathbb{R}^{784 + C} \to \text{logit}.
 
 Nothing else changes: the networks are the same :class:`~ganlib.network.Sequential`
-stacks, only their first :class:`~ganlib.layers.Dense` layer is :math:`C` inputs wider.
-Its pre-activation splits into two terms,
+stacks with a wider first layer. Fed to a :class:`~ganlib.layers.Dense` layer directly
+(``GANConfig.embedding_dim = 0``), the pre-activation splits into two terms,
 
 .. math:: [x, e_y]\,W + b = x\,W_x + W_y[y] + b,
 
 so the label picks one row of :math:`W_y` (:math:`C \times H`): a learned, class-dependent
-bias of the first hidden layer.
+bias of the first hidden layer. By default (``embedding_dim = k = 10``) a
+:class:`~ganlib.layers.LabelEmbedding` first replaces :math:`e_y` by row :math:`y` of a
+learned table :math:`E` (:math:`C \times k`), and the Dense layer computes
+:math:`x W_x + E[y] W_e + b`. For :math:`k \ge C` the product :math:`E W_e` can be any
+:math:`C \times H` matrix, so the two represent the same functions; they differ in how fast
+gradient descent finds them. Adam moves every parameter by about its learning rate per
+step whatever the gradient's size, so a row :math:`W_y[y]` changes by about ``lr`` per step,
+while :math:`E[y] W_e` sums ``k`` such changes weighted by entries of :math:`E` of size about
+1: the embedded label gains influence several times faster
+(``benchmarks/compare_conditioning.py`` measures it; README, "The conditional generator").
 
 **Backward.** Concatenation copies its inputs side by side, so its backward pass cuts the
 upstream gradient :math:`\delta` (N, D + C) back into the two pieces,
 :math:`\partial L/\partial x = \delta_{:, :D}` and :math:`\partial L/\partial e_y = \delta_{:, D:}`
 (:func:`split_gradient`). When G trains through D, only the image part goes on to G;
-the label part is computed (it comes with :math:`\delta W^\top`) but unused: the label is
-given, not learned. In the weight gradient :math:`[x, e_y]^\top \delta`, the one-hot rows make
-:math:`\partial L/\partial W_y[c] = \sum_{n:\,y_n = c} \delta_n`: each class's row learns
-from the examples of that class only.
-
-A learned embedding :math:`E` (:math:`C \times k`) in place of the one-hot vector adds
-parameters but no expressive power here: the first layer would compute
-:math:`E[y]\,W_e`, a row of the :math:`C \times H` matrix :math:`E W_e`, which for
-:math:`k \ge C` is any :math:`C \times H` matrix, exactly what :math:`W_y` already is.
-Only the optimisation differs; notebook 07 and ``benchmarks/compare_conditioning.py`` measure it.
+the label part is computed but unused: the label is given, not learned. In the weight
+gradients the one-hot rows select classes: :math:`\partial L/\partial W_y[c]` (or
+:math:`\partial L/\partial E[c]`) sums over the examples of class :math:`c` only.
 """
 
 from __future__ import annotations

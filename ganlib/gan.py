@@ -199,7 +199,7 @@ class GAN:
         x_fake = self.G.forward(self._with_label(self.sample_latent(m), y_fake))
         # Real and fake go through D as one batch of 2m rows: one larger matrix
         # product is faster than two small ones, and the result is the same.
-        y = None if y_fake is None else np.concatenate([y_real, y_fake])
+        y = None if y_fake is None else np.concatenate([check_labels(y_real, m, self.config.num_classes), y_fake])
         logits = self.D.forward(self._with_label(np.concatenate([x_real, x_fake]), y))
         loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], self.config.real_label)
         if np.isfinite(loss):

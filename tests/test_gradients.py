@@ -378,12 +378,19 @@ def test_sigmoid_and_tanh_layers_finite_for_huge_inputs():
 # ---------------------------------------------------------------------------------------
 # conditioning: the label concatenated to the input (ganlib.condition)
 # ---------------------------------------------------------------------------------------
-def _conditional_nets(seed, data_dim=5, latent_dim=3, num_classes=4):
-    """A small float64 conditional G ([z, e_y] -> x, tanh) and D ([x, e_y] -> logit), as GAN builds them."""
+def _conditional_nets(seed, data_dim=5, latent_dim=3, num_classes=4, embedding_dim=3):
+    """A small float64 conditional G ([z, e_y] -> x, tanh) and D ([x, e_y] -> logit), as GAN builds them:
+    with a LabelEmbedding first, or (embedding_dim=0) the one-hot label straight into the first Dense."""
     from ganlib.config import GANConfig, build_discriminator, build_generator
 
     config = GANConfig(
-        latent_dim=latent_dim, data_dim=data_dim, num_classes=num_classes, g_hidden=(6,), d_hidden=(7,), seed=seed
+        latent_dim=latent_dim,
+        data_dim=data_dim,
+        num_classes=num_classes,
+        embedding_dim=embedding_dim,
+        g_hidden=(6,),
+        d_hidden=(7,),
+        seed=seed,
     )
     rng = np.random.default_rng(seed)
     G, D = build_generator(config, rng).copy(F64), build_discriminator(config, rng).copy(F64)
@@ -399,11 +406,12 @@ def _labels(seed, n, num_classes):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_concatenation_backward_splits_the_gradient(seed):
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_concatenation_backward_splits_the_gradient(seed, embedding_dim):
     """split_gradient(D.backward(delta)) is dL/dx and dL/de_y, the one-hot treated as a real input."""
     from ganlib.condition import concat_label, one_hot, split_gradient
 
-    _, D, config = _conditional_nets(seed)
+    _, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
     n, d, c = 6, config.data_dim, config.num_classes
     rng = np.random.default_rng(seed)
     x, y = rng.uniform(-1, 1, (n, d)), _labels(seed, n, c)
@@ -423,11 +431,12 @@ def test_concatenation_backward_splits_the_gradient(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("which", ["G", "D"])
-def test_conditional_network_gradients(seed, which):
-    """Every parameter and the whole input [a, e_y] of a conditional G and D, by finite differences."""
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_conditional_network_gradients(seed, which, embedding_dim):
+    """Every parameter (the embedding table too) and the whole input [a, e_y] of a conditional G and D."""
     from ganlib.condition import concat_label
 
-    G, D, config = _conditional_nets(seed)
+    G, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
     net, dim = (G, config.latent_dim) if which == "G" else (D, config.data_dim)
     rng = np.random.default_rng(seed)
     inputs = concat_label(rng.standard_normal((6, dim)), _labels(seed, 6, config.num_classes), config.num_classes)
@@ -449,12 +458,13 @@ def _generator_chain(G, D, z, y, config, split):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_conditional_generator_step_gradient(seed):
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_conditional_generator_step_gradient(seed, embedding_dim):
     """What GAN.generator_step computes for G (D's input gradient, its image part, G's backward)
     equals the finite-difference gradient of L_G with respect to G's parameters."""
     from ganlib.condition import split_gradient
 
-    G, D, config = _conditional_nets(seed)
+    G, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
     rng = np.random.default_rng(seed)
     z, y = rng.standard_normal((8, config.latent_dim)), _labels(seed, 8, config.num_classes)
     _, analytic = _generator_chain(G, D, z, y, config, split_gradient)
@@ -478,11 +488,12 @@ def test_gradient_check_catches_a_wrong_split():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_conditional_discriminator_step_gradient(seed):
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_conditional_discriminator_step_gradient(seed, embedding_dim):
     """L_D on real images with their labels and fakes with theirs, through [x, e_y]: D's parameter gradient."""
     from ganlib.condition import concat_label
 
-    _, D, config = _conditional_nets(seed)
+    _, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
     rng = np.random.default_rng(seed)
     c, m = config.num_classes, 5
     x = rng.uniform(-1, 1, (2 * m, config.data_dim))
@@ -496,3 +507,41 @@ def test_conditional_discriminator_step_gradient(seed):
     _, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], 0.9)
     D.backward(np.concatenate([d_real, d_fake]), need_dx=False)
     assert rel_error(D.flat_grads, numerical_gradient(loss, D.flat_params)) < TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_label_embedding_gradients(seed):
+    """LabelEmbedding alone: dL/d[a, e_y] and dL/dE by finite differences, on inputs [a, one-hot]."""
+    from ganlib.condition import concat_label
+    from ganlib.layers import LabelEmbedding
+
+    rng = np.random.default_rng(seed)
+    n, d = random_shape(seed)
+    c, k = 4, int(rng.integers(2, 6))
+    layer = LabelEmbedding(d + c, c, k, rng=seed, dtype=F64)
+    x = concat_label(rng.standard_normal((n + c, d)), _labels(seed, n + c, c), c)
+    out = layer.forward(x)
+    np.testing.assert_array_equal(out[:, :d], x[:, :d])  # a passes through
+    np.testing.assert_array_equal(out[:, d:], layer.params["E"][x[:, d:].argmax(axis=1)])  # row y of E
+    errors = check_layer(layer, x, seed=UPSTREAM + seed)
+    assert set(errors) == {"x", "E"}
+    assert_all_small(errors)
+
+
+def test_gradient_check_catches_an_embedding_without_its_transpose():
+    """The check can fail: a LabelEmbedding whose input gradient uses E instead of E^T (square E, so the
+    shapes still fit) is caught."""
+    from ganlib.condition import concat_label
+    from ganlib.layers import LabelEmbedding
+
+    class NoTranspose(LabelEmbedding):
+        def backward(self, dout, *, need_dx=True, need_param_grads=True):
+            dx = super().backward(dout, need_dx=need_dx, need_param_grads=need_param_grads)
+            d = self.in_features - self.num_classes
+            dx[:, d:] = dout[:, d:] @ self.params["E"]
+            return dx
+
+    layer = NoTranspose(3 + 4, 4, 4, rng=0, dtype=F64)
+    x = concat_label(np.random.default_rng(0).standard_normal((6, 3)), [0, 1, 2, 3, 1, 2], 4)
+    errors = check_layer(layer, x, seed=UPSTREAM)
+    assert errors["x"] > 1e-3 and errors["E"] < TOL

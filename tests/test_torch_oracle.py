@@ -368,52 +368,90 @@ def test_optimizers_match_torch_float32(which):
 
 
 # ---------------------------------------------------------------------------------------
-# a conditional GAN: the label concatenated to z and to x (ganlib.condition)
+# a conditional GAN: the label, one-hot or embedded, concatenated to z and to x (ganlib.condition)
 # ---------------------------------------------------------------------------------------
-def _conditional_pair(seed, num_classes=10):
+class TorchConditional(torch.nn.Module):
+    """PyTorch's own way to condition: look the label up in an nn.Embedding (or F.one_hot when ganlib's
+    network feeds the one-hot label itself), torch.cat it to the input, then the same layers."""
+
+    def __init__(self, net: Sequential, num_classes: int):
+        from types import SimpleNamespace
+
+        from ganlib.layers import LabelEmbedding
+
+        super().__init__()
+        self.num_classes, self.embed, layers = num_classes, None, net.layers
+        if isinstance(layers[0], LabelEmbedding):
+            E = layers[0].params["E"]
+            self.embed = torch.nn.Embedding(*E.shape, dtype=torch.float64)
+            with torch.no_grad():
+                self.embed.weight.copy_(torch.from_numpy(E.copy()))
+            layers = layers[1:]
+        self.body = torch_model(SimpleNamespace(layers=layers))
+
+    def forward(self, a, y):
+        y = torch.from_numpy(np.asarray(y))
+        self.label = self.embed(y) if self.embed is not None else F.one_hot(y, self.num_classes).to(a.dtype)
+        if self.label.requires_grad:
+            self.label.retain_grad()  # for the test of the gradient w.r.t. the label
+        return self.body(torch.cat([a, self.label], dim=1))
+
+    def flat_grads(self):
+        parts = [self.embed.weight.grad.reshape(-1).numpy()] if self.embed is not None else []
+        return np.concatenate([*parts, torch_flat(self.body, grads=True)])
+
+
+def _conditional_pair(seed, embedding_dim, num_classes=10):
     """A float64 conditional G and D as GAN builds them (MNIST sizes, narrower), and torch copies."""
     from ganlib.config import GANConfig, build_discriminator, build_generator
 
-    config = GANConfig(num_classes=num_classes, latent_dim=16, g_hidden=(32, 48), d_hidden=(40, 24), seed=seed)
+    config = GANConfig(
+        num_classes=num_classes,
+        embedding_dim=embedding_dim,
+        latent_dim=16,
+        g_hidden=(32, 48),
+        d_hidden=(40, 24),
+        seed=seed,
+    )
     rng = np.random.default_rng(seed)
     G, D = build_generator(config, rng).copy(F64), build_discriminator(config, rng).copy(F64)
     for net in (G, D):
         net.flat_params[...] += 0.05 * rng.standard_normal(net.num_params)
-    return config, G, D, torch_model(G), torch_model(D)
-
-
-def _torch_input(a, y, num_classes, grad=False):
-    """torch.cat([a, one_hot(y)], 1), a (a NumPy copy, requiring a gradient if asked, or a tensor); returns (input, a)."""
-    at = a if isinstance(a, torch.Tensor) else tt(a, grad=grad)
-    return torch.cat([at, F.one_hot(torch.from_numpy(y), num_classes).to(at.dtype)], dim=1), at
+    return config, G, D, TorchConditional(G, num_classes), TorchConditional(D, num_classes)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_conditional_discriminator_matches_torch(seed):
+@pytest.mark.parametrize("embedding_dim", [0, 10])
+def test_conditional_discriminator_matches_torch(seed, embedding_dim):
     from ganlib.condition import concat_label, split_gradient
 
-    config, _, D, _, D_t = _conditional_pair(seed)
+    config, _, D, _, D_t = _conditional_pair(seed, embedding_dim)
     rng = np.random.default_rng(seed)
     x, y, dout = rng.uniform(-1, 1, (24, 784)), rng.integers(0, 10, 24), rng.standard_normal((24, 1))
     out = D.forward(concat_label(x, y, 10))
     dx, de = split_gradient(D.backward(dout), 784)
-    inp_t, x_t = _torch_input(x, y, 10, grad=True)
-    inp_t.retain_grad()
-    out_t = D_t(inp_t)
+    x_t = tt(x, grad=True)
+    out_t = D_t(x_t, y)
     out_t.backward(tt(dout))
     assert_close("logits", out, out_t)
     assert_close("dL/dx (image part)", dx, x_t.grad)
-    assert_close("dL/de_y (label part)", de, inp_t.grad[:, 784:])
-    assert_close("flat grads", D.flat_grads, torch_flat(D_t, grads=True))
+    assert_close("flat grads", D.flat_grads, D_t.flat_grads())
+    if embedding_dim:  # dL/de_y = dL/dE[y] E^T: the gradient of the looked-up row, carried back to the one-hot
+        assert_close("dL/de_y (label part)", de, D_t.label.grad @ D_t.embed.weight.detach().T)
+    else:
+        x_t2, e_t = tt(x), tt(np.eye(10)[y], grad=True)  # the one-hot as a real input, to get its gradient
+        D_t.body(torch.cat([x_t2, e_t], dim=1)).backward(tt(dout))
+        assert_close("dL/de_y (label part)", de, e_t.grad)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("embedding_dim", [0, 10])
 @pytest.mark.parametrize("loss_kind", ["non_saturating", "minimax"])
-def test_conditional_generator_step_matches_torch(seed, loss_kind):
+def test_conditional_generator_step_matches_torch(seed, embedding_dim, loss_kind):
     """G's gradient through a frozen conditional D, with the same label on both sides, against autograd."""
     from ganlib.condition import concat_label, split_gradient
 
-    config, G, D, G_t, D_t = _conditional_pair(seed)
+    config, G, D, G_t, D_t = _conditional_pair(seed, embedding_dim)
     rng = np.random.default_rng(seed + 10)
     z, y = rng.standard_normal((20, config.latent_dim)), rng.integers(0, 10, 20)
 
@@ -424,23 +462,23 @@ def test_conditional_generator_step_matches_torch(seed, loss_kind):
 
     for p in D_t.parameters():
         p.requires_grad_(False)
-    g_in, _ = _torch_input(z, y, 10)
-    logits_t = D_t(_torch_input(G_t(g_in), y, 10)[0])
+    logits_t = D_t(G_t(tt(z), y), y)
     if loss_kind == "non_saturating":
         loss_t = F.binary_cross_entropy_with_logits(logits_t, torch.ones_like(logits_t))
     else:
         loss_t = -F.softplus(logits_t).mean()  # mean log(1 - D) = -mean softplus(s)
     loss_t.backward()
     assert loss == pytest.approx(loss_t.item(), rel=1e-12)
-    assert_close("G flat grads", G.flat_grads, torch_flat(G_t, grads=True))
+    assert_close("G flat grads", G.flat_grads, G_t.flat_grads())
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_conditional_discriminator_step_matches_torch(seed):
+@pytest.mark.parametrize("embedding_dim", [0, 10])
+def test_conditional_discriminator_step_matches_torch(seed, embedding_dim):
     """L_D with real labels on the real half and drawn labels on the fake half, label smoothing 0.9."""
     from ganlib.condition import concat_label
 
-    config, G, D, G_t, D_t = _conditional_pair(seed)
+    config, G, D, G_t, D_t = _conditional_pair(seed, embedding_dim)
     rng = np.random.default_rng(seed + 20)
     m = 16
     x_real, y_real = rng.uniform(-1, 1, (m, 784)), rng.integers(0, 10, m)
@@ -452,11 +490,11 @@ def test_conditional_discriminator_step_matches_torch(seed):
     D.backward(np.concatenate([d_real, d_fake]), need_dx=False)
 
     with torch.no_grad():
-        x_fake_t = G_t(_torch_input(z, y_fake, 10)[0])
-    logits_t = D_t(_torch_input(torch.cat([tt(x_real), x_fake_t]), y, 10)[0])
+        x_fake_t = G_t(tt(z), y_fake)
+    logits_t = D_t(torch.cat([tt(x_real), x_fake_t]), y)
     loss_t = F.binary_cross_entropy_with_logits(
         logits_t[:m], torch.full((m, 1), 0.9, dtype=torch.float64)
     ) + F.binary_cross_entropy_with_logits(logits_t[m:], torch.zeros((m, 1), dtype=torch.float64))
     loss_t.backward()
     assert loss == pytest.approx(loss_t.item(), rel=1e-12)
-    assert_close("D flat grads", D.flat_grads, torch_flat(D_t, grads=True))
+    assert_close("D flat grads", D.flat_grads, D_t.flat_grads())

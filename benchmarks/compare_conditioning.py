@@ -8,7 +8,7 @@ trained on the same data with the same seed for the same number of epochs:
 * **onehot** (``embedding_dim=0``): G sees ``[z, e_y]``, D sees ``[x, e_y]``, with
   :math:`e_y` the one-hot vector of the label; the first Dense layer's rows for the
   label act as a class-dependent bias.
-* **embedding** (``embedding_dim=k``, k = ``--embedding-dim``, default 10): G sees
+* **embedding** (``embedding_dim=k``, k = ``--embedding-dim``, default 50): G sees
   ``[z, E_G[y]]`` and D sees ``[x, E_D[y]]``, with two learned tables (C x k, initialised
   N(0, 1) like ``torch.nn.Embedding``; :class:`ganlib.layers.LabelEmbedding`).
 
@@ -25,6 +25,7 @@ Usage
 ::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/compare_conditioning.py --epochs 4        # both, ~2 x 2 min
+    OPENBLAS_NUM_THREADS=1 python benchmarks/compare_conditioning.py --variants embedding --embedding-dim 10
     python benchmarks/compare_conditioning.py --epochs 2 --set ema_decay=0.99 --variants embedding
 
 (One BLAS thread is much faster than two on a machine whose cores are busy with other work.)
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--per-digit", type=int, default=100, help="samples per digit for the scores (default 100)")
-    parser.add_argument("--embedding-dim", type=int, default=10, help="k, the embedding's width (default 10)")
+    parser.add_argument("--embedding-dim", type=int, help="k, the embedding's width (default: the configuration's, 50)")
     parser.add_argument("--variants", nargs="+", default=["onehot", "embedding"], choices=["onehot", "embedding"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -97,7 +98,8 @@ def main(argv=None) -> int:
     print(f"configuration: CONFIGS['conditional'] with {' '.join(args.set) or 'no changes'}")
     print(f"{len(X)} images, {args.epochs} epochs, seed {args.seed}, scores on {args.per_digit} samples per digit")
     for variant in args.variants:
-        gan = GAN(config.replace(embedding_dim=args.embedding_dim if variant == "embedding" else 0))
+        k = args.embedding_dim if args.embedding_dim is not None else config.embedding_dim
+        gan = GAN(config.replace(embedding_dim=k if variant == "embedding" else 0))
         start = time.perf_counter()
         for epoch in range(1, args.epochs + 1):
             gan.train(X, y, epochs=1, progress=False)

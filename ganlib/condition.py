@@ -15,7 +15,7 @@ stacks with a wider first layer. Fed to a :class:`~ganlib.layers.Dense` layer di
 .. math:: [x, e_y]\,W + b = x\,W_x + W_y[y] + b,
 
 so the label picks one row of :math:`W_y` (:math:`C \times H`): a learned, class-dependent
-bias of the first hidden layer. By default (``embedding_dim = k = 10``) a
+bias of the first hidden layer. By default (``embedding_dim = k = 50``) a
 :class:`~ganlib.layers.LabelEmbedding` first replaces :math:`e_y` by row :math:`y` of a
 learned table :math:`E` (:math:`C \times k`), and the Dense layer computes
 :math:`x W_x + E[y] W_e + b`. For :math:`k \ge C` the product :math:`E W_e` can be any
@@ -23,7 +23,7 @@ learned table :math:`E` (:math:`C \times k`), and the Dense layer computes
 gradient descent finds them. Adam moves every parameter by about its learning rate per
 step whatever the gradient's size, so a row :math:`W_y[y]` changes by about ``lr`` per step,
 while :math:`E[y] W_e` sums ``k`` such changes weighted by entries of :math:`E` of size about
-1: the embedded label gains influence several times faster
+1: the embedded label gains influence about ``k`` times faster
 (``benchmarks/compare_conditioning.py`` measures it; README, "The conditional generator").
 
 **Backward.** Concatenation copies its inputs side by side, so its backward pass cuts the

@@ -52,7 +52,7 @@ class GANConfig:
     data_dim: int = IMAGE_DIM  # size of one example: 784 for MNIST, 1 for the 1-D toy problem
     g_output: str = "tanh"  # "tanh" for data in [-1, 1] (images), "linear" for unbounded data
     num_classes: int = 0  # 0: unconditional; C > 0: a conditional GAN, the label next to z and to x (condition.py)
-    embedding_dim: int = 10  # conditional only: the label enters as a learned embedding of this width; 0 = as one-hot
+    embedding_dim: int = 50  # conditional only: the label enters as a learned embedding this wide (0: one-hot itself)
 
     def __post_init__(self):
         checks = [
@@ -128,10 +128,10 @@ CONFIGS = {
 
 # A conditional GAN (Mirza & Osindero, 2014): the default set-up, with the digit's label
 # concatenated to z and to x, as a one-hot vector that each network's first layer turns
-# into a learned 10-wide embedding (embedding_dim; ganlib.condition). Built from the
-# default, so that it follows it; README, "The conditional generator", says what was
-# measured (with the embedding the networks learn the labels several times faster).
-CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10)  # embedding_dim=10, GANConfig's default
+# into a learned 50-wide embedding (embedding_dim, GANConfig's default; ganlib.condition).
+# Built from the default, so that it follows it. README, "The conditional generator", has
+# the measurements: the wider the embedding, the sooner the networks use the label.
+CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10)
 
 
 def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.ndarray:

@@ -93,10 +93,10 @@ def test_concat_label_wants_labels_exactly_when_conditional():
 def test_networks_take_the_label_beside_their_input():
     from ganlib.layers import Dense, LabelEmbedding
 
-    gan = GAN(TINY)  # embedding_dim 10: [a, e_y] -> [a, E[y]] -> Dense
+    gan = GAN(TINY)  # embedding_dim 50: [a, e_y] -> [a, E[y]] -> Dense
     for net, d in ((gan.G, 8), (gan.D, 784)):
         assert isinstance(net.layers[0], LabelEmbedding) and net.layers[0].in_features == d + 10
-        assert net.layers[0].params["E"].shape == (10, 10) and net.layers[1].in_features == d + 10
+        assert net.layers[0].params["E"].shape == (10, 50) and net.layers[1].in_features == d + 50
     onehot = GAN(TINY.replace(embedding_dim=4))
     assert onehot.G.layers[1].in_features == 8 + 4  # the embedding's width, not the number of classes
     onehot = GAN(TINY.replace(embedding_dim=0))  # the one-hot label straight into the first Dense
@@ -171,7 +171,7 @@ def _toy(n_per_class, rng, centres):
     return X.astype(np.float32), y
 
 
-def _toy_accuracy(labels_for_training, embedding_dim=10):
+def _toy_accuracy(labels_for_training, embedding_dim=50):
     """Train a conditional GAN on four 2-D clusters, one per class; return the fraction of samples
     of each class that land nearest to that class's centre."""
     centres = np.array([[1.5, 1.5], [-1.5, 1.5], [-1.5, -1.5], [1.5, -1.5]])
@@ -191,7 +191,7 @@ def _toy_accuracy(labels_for_training, embedding_dim=10):
     return np.array(per_class)
 
 
-@pytest.mark.parametrize("embedding_dim", [0, 10])
+@pytest.mark.parametrize("embedding_dim", [0, 50])
 def test_conditional_gan_learns_which_cluster_each_label_means(embedding_dim):
     accuracy = _toy_accuracy(lambda y: y, embedding_dim)
     assert accuracy.min() > 0.9, accuracy

@@ -9,6 +9,7 @@ Examples::
     python -m ganlib sample --n 100 --out samples.npy       # from the shipped generator
     python -m ganlib train --config conditional --out runs/conditional   # a conditional GAN: choose the digit
     python -m ganlib sample --checkpoint runs/conditional/generator.npz --n 100 --digit 3 --out threes.npy
+    python -m ganlib sample --n 100 --digit 3 --out threes.npy    # from the shipped conditional generator
     python -m ganlib evaluate                               # the shipped generator
 """
 
@@ -115,7 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         "labels, (N,) int64, next to OUT as OUT.labels.npy (e.g. samples.labels.npy).",
     )
     sample.add_argument(
-        "--checkpoint", type=Path, help="a checkpoint or generator .npz (default: the shipped generator)"
+        "--checkpoint",
+        type=Path,
+        help="a checkpoint or generator .npz (default: the shipped generator; with --digit, the shipped "
+        "conditional generator)",
     )
     sample.add_argument("--n", type=int, required=True, help="number of images")
     sample.add_argument("--out", type=Path, required=True, help="output .npy path")
@@ -245,12 +249,16 @@ def labels_path(out: Path) -> Path:
 
 def cmd_sample(args, parser) -> int:
     from .checkpoint import CheckpointError
+    from .paths import default_conditional_generator_path
 
     _positive(parser, "--n", args.n)
     if args.out.suffix != ".npy":
         parser.error(f"--out must end in .npy, got {args.out}")
+    checkpoint = args.checkpoint
+    if checkpoint is None and args.digit is not None:
+        checkpoint = default_conditional_generator_path()  # asking for a digit: the shipped model that can
     try:
-        samples, labels = generate_samples(args.checkpoint, args.n, args.seed, args.digit)
+        samples, labels = generate_samples(checkpoint, args.n, args.seed, args.digit)
     except (CheckpointError, ValueError) as err:  # a file that does not load, or a digit it cannot draw
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -211,7 +211,25 @@ def test_digit_errors_exit_2_and_write_nothing(conditional_run, tmp_path):
     result = run("sample", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "3", "--digit", "10", "--out", str(out))  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "label 10 is out of range: this model has 10 classes, 0 to 9" in result.stderr
-    result = run("sample", "--n", "3", "--digit", "3", "--out", str(out))  # the shipped, unconditional generator
+    from ganlib.paths import default_generator_path
+
+    result = run("sample", "--checkpoint", str(default_generator_path()), "--n", "3", "--digit", "3", "--out", str(out))  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "unconditional: it draws digits of its own choosing" in result.stderr
     assert not out.exists() and not (tmp_path / "s.labels.npy").exists()
+
+
+def test_sample_a_digit_defaults_to_the_shipped_conditional_generator(tmp_path, capsys):
+    from ganlib.checkpoint import load_generator, sample_generator
+    from ganlib.paths import default_conditional_generator_path
+
+    out = tmp_path / "fours.npy"
+    assert main(["sample", "--n", "4", "--digit", "4", "--out", str(out)]) == 0
+    G, meta = load_generator(default_conditional_generator_path())
+    np.testing.assert_array_equal(np.load(out), sample_generator(G, meta, 4, digits=4))
+
+
+def test_evaluate_a_conditional_generator(conditional_run, capsys):
+    """evaluate samples a conditional generator with every digit equally often."""
+    assert main(["evaluate", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "200", "--no-parzen"]) == 0
+    assert "classes covered" in capsys.readouterr().out

@@ -479,3 +479,20 @@ def test_switching_between_conditional_and_unconditional(conditional, conditiona
     assert e.image.value == render_png(e.G.forward(e.current_z()[None])[0])
     assert e.load(conditional_checkpoint) and e.num_classes == 10 and e.digit_box.layout.display is None
     assert e.image.value == render_png(e.G.forward(concat_label(e.current_z()[None], [9], 10))[0])
+
+
+def test_the_classifier_beside_the_image_reads_the_chosen_digit(train_images):
+    """On the shipped conditional generator with the shipped classifier: for every digit the model draws
+    recognisably at this z, picking it puts that digit beside the image (the model's quality is measured
+    by benchmarks/bench_conditional.py; this checks that the readout follows the chooser)."""
+    from ganlib.paths import default_conditional_generator_path
+
+    clf = Classifier.load()
+    e = make_explorer(default_conditional_generator_path(), classifier=clf, train_images=train_images)
+    row = e.generate_many(np.repeat(e.current_z()[None], 10, axis=0), np.arange(10))
+    drawn = [d for d, p in enumerate(clf.predict_proba(row)) if p.argmax() == d]
+    assert len(drawn) >= 3, f"the shipped conditional generator draws too few digits recognisably: {drawn}"
+    for d in drawn:
+        e.digit.value = d
+        assert f"Classifier</b>: {d} " in e.prediction.value
+        assert e.image.value == render_png(row[d])

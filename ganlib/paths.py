@@ -9,9 +9,9 @@ This is the one module that knows about folders; every loader asks it.
   files on first use and verifies their checksums.
 * **Shipped models** (:func:`artifact`): the trained generators (unconditional and
   conditional) and the classifier are package data of ``ganlib.artifacts``, read through
-  :mod:`importlib.resources`. In the repository
-  they live in ``data/artifacts/``, which ``pyproject.toml`` installs as that package, so
-  an editable install, ``pip install .`` and a wheel all find them.
+  :mod:`importlib.resources`. In the repository they live in ``data/artifacts/``, which
+  ``pyproject.toml`` installs as that package, so an editable install, ``pip install .``
+  and a wheel all find them.
 * **Training runs** (:func:`runs_dir`): the checkout's ``runs/`` (ignored by git), or
   ``./runs`` in the working directory when ganlib is installed from a wheel.
 """

@@ -7,6 +7,9 @@ Examples::
     python -m ganlib train --resume runs/default/checkpoint.npz --epochs 10
     python -m ganlib sample --checkpoint runs/default/checkpoint.npz --n 100 --out samples.npy
     python -m ganlib sample --n 100 --out samples.npy       # from the shipped generator
+    python -m ganlib train --config conditional --out runs/conditional   # a conditional GAN: choose the digit
+    python -m ganlib sample --checkpoint runs/conditional/generator.npz --n 100 --digit 3 --out threes.npy
+    python -m ganlib sample --n 100 --digit 3 --out threes.npy    # from the shipped conditional generator
     python -m ganlib evaluate                               # the shipped generator
 """
 
@@ -108,14 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser(
         "sample",
         help="write N generated images to a .npy file",
-        description="Write an (N, 784) float32 array in [-1, 1] of generated images.",
+        description="Write an (N, 784) float32 array in [-1, 1] of generated images. A conditional generator "
+        "draws N images of --digit, or without it the ten digits equally often, and then also writes their "
+        "labels, (N,) int64, next to OUT as OUT.labels.npy (e.g. samples.labels.npy).",
     )
     sample.add_argument(
-        "--checkpoint", type=Path, help="a checkpoint or generator .npz (default: the shipped generator)"
+        "--checkpoint",
+        type=Path,
+        help="a checkpoint or generator .npz (default: the shipped generator; with --digit, the shipped "
+        "conditional generator)",
     )
     sample.add_argument("--n", type=int, required=True, help="number of images")
     sample.add_argument("--out", type=Path, required=True, help="output .npy path")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
+    sample.add_argument(
+        "--digit",
+        type=int,
+        help="conditional generators only: all N images of this digit (default: every digit equally often, "
+        "labels written to OUT.labels.npy)",
+    )
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -170,13 +184,15 @@ def cmd_train(args, parser) -> int:
             epochs = gan.config.epochs
     except ValueError as err:
         parser.error(str(err))
-    X = to_tanh_range(load_mnist("train")[0][: args.limit])
+    images, labels = load_mnist("train")
+    X = to_tanh_range(images[: args.limit])
+    y = labels[: args.limit] if gan.config.num_classes else None  # a conditional GAN trains on the digits' labels
     print(
         f"training {gan.config.epochs if not args.resume else epochs} epochs on {len(X)} images; writing to {args.out}/"
     )
     start = time.perf_counter()
     try:
-        history = gan.train(X, epochs=epochs, progress=not args.no_progress, snapshot_every=args.snapshot_every)
+        history = gan.train(X, y, epochs=epochs, progress=not args.no_progress, snapshot_every=args.snapshot_every)
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -193,8 +209,11 @@ def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generat
     out.mkdir(parents=True, exist_ok=True)
     save_checkpoint(gan, out / "checkpoint.npz")
     save_generator(gan, out / "generator.npz", {"train_seconds": round(seconds, 1)})
-    images.save_grid_png(gan.generate(gan.fixed_z), out / "samples.png")
-    images.save_gif(gan.history, out / "progress.gif")
+    nrow = (
+        gan.config.num_classes or None
+    )  # conditional: one column per digit (the fixed labels are 0, 1, ..., 9, 0, ...)
+    images.save_grid_png(gan.generate(gan.fixed_z, gan.fixed_y), out / "samples.png", nrow=nrow)
+    images.save_gif(gan.history, out / "progress.gif", nrow=nrow or 8)
     summary = {
         "iterations": gan.iteration,
         "epochs": gan.epoch,
@@ -208,28 +227,50 @@ def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generat
         print(f"  wrote {out / name}")
 
 
-def generate_samples(path: Path | None, n: int, seed: int = 0) -> np.ndarray:
-    """(n, 784) float32 in [-1, 1] from a checkpoint or generator file (None: the shipped generator)."""
-    from .checkpoint import load_generator, sample_generator
+def generate_samples(path: Path | None, n: int, seed: int = 0, digit: int | None = None):
+    """``(samples, labels)`` from a checkpoint or generator file (None: the shipped generator).
+
+    ``samples``: (n, 784) float32 in [-1, 1]. ``labels``: None for an unconditional generator;
+    for a conditional one (n,) int64, all ``digit`` or, without it, every digit equally often.
+    Raises ``CheckpointError`` for a file that does not load and ``ValueError`` for a ``digit``
+    out of range or asked of an unconditional generator.
+    """
+    from .checkpoint import generator_labels, load_generator, sample_generator
 
     G, meta = load_generator(path)
-    return sample_generator(G, meta, n, seed)
+    labels = generator_labels(meta, n, digit)
+    return sample_generator(G, meta, n, seed, digits=labels), labels
+
+
+def labels_path(out: Path) -> Path:
+    """Where ``sample`` writes a conditional generator's labels: ``F.npy`` -> ``F.labels.npy``."""
+    return out.with_suffix(".labels.npy")
 
 
 def cmd_sample(args, parser) -> int:
     from .checkpoint import CheckpointError
+    from .paths import default_conditional_generator_path
 
     _positive(parser, "--n", args.n)
     if args.out.suffix != ".npy":
         parser.error(f"--out must end in .npy, got {args.out}")
+    checkpoint = args.checkpoint
+    if checkpoint is None and args.digit is not None:
+        checkpoint = default_conditional_generator_path()  # asking for a digit: the shipped model that can
     try:
-        samples = generate_samples(args.checkpoint, args.n, args.seed)
-    except CheckpointError as err:
+        samples, labels = generate_samples(checkpoint, args.n, args.seed, args.digit)
+    except (CheckpointError, ValueError) as err:  # a file that does not load, or a digit it cannot draw
         print(f"error: {err}", file=sys.stderr)
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.save(args.out, samples.astype(np.float32))
     print(f"wrote {args.out}: {samples.shape} float32 in [{samples.min():.2f}, {samples.max():.2f}]")
+    if labels is not None:
+        if args.digit is not None:
+            print(f"  all {len(labels)} of digit {args.digit}")
+        else:
+            np.save(labels_path(args.out), labels)
+            print(f"wrote {labels_path(args.out)}: their labels, ({len(labels)},) int64, every digit equally often")
     return 0
 
 
@@ -239,7 +280,7 @@ def cmd_evaluate(args, parser) -> int:
 
     _positive(parser, "--n", args.n)
     try:
-        samples = generate_samples(args.checkpoint, args.n, args.seed)
+        samples, _ = generate_samples(args.checkpoint, args.n, args.seed)
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

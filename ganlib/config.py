@@ -3,6 +3,8 @@
 :class:`GANConfig` lists the fields with their defaults and why; :data:`CONFIGS` names the
 configurations the series uses; :func:`build_generator` and :func:`build_discriminator`
 turn a configuration into networks; :func:`sample_prior` draws the latent codes z.
+A configuration with ``num_classes > 0`` is a conditional GAN: both networks take the class
+label too, next to their usual input (:mod:`ganlib.condition`).
 The training algorithm that uses them is in :mod:`ganlib.gan`.
 """
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import Dense, Dropout, LeakyReLU, Tanh
+from .layers import Dense, Dropout, LabelEmbedding, LeakyReLU, Tanh
 from .losses import GENERATOR_LOSSES
 from .network import Sequential
 
@@ -49,6 +51,8 @@ class GANConfig:
     init: object = "glorot"  # Dense weight initialisation (see ganlib.layers.Dense)
     data_dim: int = IMAGE_DIM  # size of one example: 784 for MNIST, 1 for the 1-D toy problem
     g_output: str = "tanh"  # "tanh" for data in [-1, 1] (images), "linear" for unbounded data
+    num_classes: int = 0  # 0: unconditional; C > 0: a conditional GAN, the label next to z and to x (condition.py)
+    embedding_dim: int = 50  # conditional only: the label enters as a learned embedding this wide (0: one-hot itself)
 
     def __post_init__(self):
         checks = [
@@ -61,6 +65,8 @@ class GANConfig:
             ),
             (self.g_output in ("tanh", "linear"), "g_output must be 'tanh' or 'linear'"),
             (self.epochs >= 0, "epochs must be >= 0"),
+            (self.num_classes >= 0, "num_classes must be >= 0 (0 = unconditional)"),
+            (self.embedding_dim >= 0, "embedding_dim must be >= 0 (0 = the one-hot label itself)"),
             (0.0 < self.real_label <= 1.0, "real_label must be in (0, 1]"),
             (0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)"),
             (0.0 <= self.d_dropout < 1.0, "d_dropout must be in [0, 1)"),
@@ -120,6 +126,14 @@ CONFIGS = {
 }
 
 
+# A conditional GAN (Mirza & Osindero, 2014): the default set-up, with the digit's label
+# concatenated to z and to x, as a one-hot vector that each network's first layer turns
+# into a learned 50-wide embedding (embedding_dim, GANConfig's default; ganlib.condition).
+# Built from the default, so that it follows it. README, "The conditional generator", has
+# the measurements: the wider the embedding, the sooner the networks use the label.
+CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10)
+
+
 def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.ndarray:
     """float32 draws of z from the prior p_z: ``"gaussian"`` N(0, 1) or ``"uniform"`` U(-1, 1)
     per coordinate, of the given shape, e.g. ``(N, latent_dim)``. The one place ganlib draws z."""
@@ -130,11 +144,23 @@ def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.
     raise ValueError(f"latent distribution must be 'gaussian' or 'uniform', got {dist!r}")
 
 
+def _label_input(config: GANConfig, width: int, rng) -> tuple[list, int]:
+    """A conditional network's first layers and input width: its input is [a, one-hot label] (N, width + C);
+    with ``embedding_dim`` k > 0 a LabelEmbedding turns it into [a, E[y]] (N, width + k) first."""
+    if not config.num_classes:
+        return [], width
+    if not config.embedding_dim:
+        return [], width + config.num_classes
+    embed = LabelEmbedding(width + config.num_classes, config.num_classes, config.embedding_dim, rng=rng)
+    return [embed], width + config.embedding_dim
+
+
 def build_generator(config: GANConfig, rng) -> Sequential:
     """z (N, latent_dim) -> x (N, data_dim): Dense + LeakyReLU blocks, then Dense + Tanh
-    (images in (-1, 1)), or a linear output layer when ``config.g_output == "linear"``."""
-    widths = [config.latent_dim, *config.g_hidden]
-    layers = []
+    (images in (-1, 1)), or a linear output layer when ``config.g_output == "linear"``.
+    A conditional generator takes [z, one-hot label], (N, latent_dim + num_classes)."""
+    layers, width = _label_input(config, config.latent_dim, rng)
+    widths = [width, *config.g_hidden]
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
     layers.append(Dense(widths[-1], config.data_dim, rng=rng, init=config.init))
@@ -144,9 +170,10 @@ def build_generator(config: GANConfig, rng) -> Sequential:
 
 
 def build_discriminator(config: GANConfig, rng) -> Sequential:
-    """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability."""
-    widths = [config.data_dim, *config.d_hidden]
-    layers = []
+    """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability.
+    A conditional discriminator takes [x, one-hot label], (N, data_dim + num_classes)."""
+    layers, width = _label_input(config, config.data_dim, rng)
+    widths = [width, *config.d_hidden]
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
         if config.d_dropout:

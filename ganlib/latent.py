@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .condition import concat_label, sample_labels
 from .config import sample_prior
 
 __all__ = ["interpolate", "latent_directions", "latent_from_seed", "lerp", "prior_std", "slerp", "typical_norm"]
@@ -132,6 +133,7 @@ def latent_directions(
     n_samples: int = 2048,
     seed: int = 0,
     batch_size: int = 1024,
+    num_classes: int = 0,
 ):
     r"""The ``n_directions`` unit directions of z that change G's image most, on average.
 
@@ -149,6 +151,11 @@ def latent_directions(
     average (the mean of :math:`J^\top \mathbf 1` has a positive component),
     which makes the result deterministic. Costs one forward and one backward
     pass over about ``n_samples`` rows (a fraction of a second for the default G).
+
+    A conditional G (``num_classes`` > 0) takes ``[z, one-hot label]``: each z gets a
+    random label, and only the z part of the input gradient counts, so the
+    expectation runs over the labels too and the directions are *style* directions
+    shared by all digits.
     """
     n_directions = min(int(n_directions), int(latent_dim))
     rng = np.random.default_rng(seed)
@@ -158,10 +165,14 @@ def latent_directions(
         n = min(batch_size, n_samples - start)
         z = sample_prior(rng, (n, latent_dim), dist)  # (n, d)
         m = min(n, 64)  # the sign convention needs only a rough average
-        out = G.forward(np.concatenate([z, z[:m]]))  # (n + m, 784)
+        y = sample_labels(rng, n, num_classes) if num_classes else None  # (n,) labels of a conditional G
+        inputs = concat_label(
+            np.concatenate([z, z[:m]]), None if y is None else np.concatenate([y, y[:m]]), num_classes
+        )
+        out = G.forward(inputs)  # (n + m, 784)
         probes = rng.standard_normal((n, out.shape[1]), dtype=np.float32)  # u ~ N(0, I)
         ones = np.ones((m, out.shape[1]), dtype=np.float32)  # d(total ink)/d(out) = 1 for every pixel
-        grads = G.backward(np.concatenate([probes, ones]), need_param_grads=False)  # (n + m, d)
+        grads = G.backward(np.concatenate([probes, ones]), need_param_grads=False)[:, :latent_dim]  # (n + m, d)
         g = grads[:n].astype(np.float64)  # g = J^T u, one per z
         metric += g.T @ g  # sum of g g^T
         ink += grads[n:].sum(axis=0)

@@ -20,7 +20,7 @@ def test_help_explains_every_option(command):
     assert result.returncode == 0
     for option in {
         "train": ["--config", "--out", "--resume", "--epochs", "--lr-g", "--generator-loss", "--ema-decay"],
-        "sample": ["--checkpoint", "--n", "--out", "--seed"],
+        "sample": ["--checkpoint", "--n", "--out", "--seed", "--digit", "labels.npy"],
         "evaluate": ["--checkpoint", "--n", "--no-parzen", "--json"],
     }[command]:
         assert option in result.stdout
@@ -161,3 +161,75 @@ def test_train_classifier_has_its_own_help():
     assert result.returncode == 0
     for option in ("--epochs", "--seed", "--batch-size", "--out", "--min-accuracy"):
         assert option in result.stdout
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    """A tiny conditional GAN trained by the command line, as `--config conditional` does it."""
+    out = tmp_path_factory.mktemp("cgan") / "run"
+    tiny = ["--g-hidden", "32", "--d-hidden", "32", "--batch-size", "50", "--limit", "500", "--no-progress"]
+    assert main(["train", "--config", "conditional", "--epochs", "1", "--out", str(out), *tiny]) == 0
+    return out
+
+
+def test_train_conditional_records_the_classes(conditional_run):
+    from ganlib.checkpoint import read_metadata
+
+    for name in ("checkpoint.npz", "generator.npz"):
+        assert read_metadata(conditional_run / name)["num_classes"] == 10
+    summary = json.loads((conditional_run / "history.json").read_text())
+    assert summary["config"]["num_classes"] == 10 and summary["iterations"] == 10
+
+
+def test_sample_a_digit_from_a_conditional_generator(conditional_run, tmp_path, capsys):
+    from ganlib.checkpoint import load_generator, sample_generator
+
+    out = tmp_path / "threes.npy"
+    assert main(["sample", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "6", "--digit", "3", "--seed", "1", "--out", str(out)]) == 0  # fmt: skip
+    G, meta = load_generator(conditional_run / "generator.npz")
+    np.testing.assert_array_equal(np.load(out), sample_generator(G, meta, 6, seed=1, digits=3))
+    assert "all 6 of digit 3" in capsys.readouterr().out
+    assert not (tmp_path / "threes.labels.npy").exists()
+
+
+def test_sample_every_digit_writes_the_labels(conditional_run, tmp_path, capsys):
+    from ganlib.checkpoint import load_generator, sample_generator
+
+    out = tmp_path / "mixed.npy"
+    assert (
+        main(["sample", "--checkpoint", str(conditional_run / "checkpoint.npz"), "--n", "25", "--out", str(out)]) == 0
+    )
+    labels = np.load(tmp_path / "mixed.labels.npy")
+    assert labels.dtype == np.int64 and labels.tolist() == [i % 10 for i in range(25)]
+    assert f"wrote {tmp_path / 'mixed.labels.npy'}" in capsys.readouterr().out
+    G, meta = load_generator(conditional_run / "checkpoint.npz")
+    np.testing.assert_array_equal(np.load(out), sample_generator(G, meta, 25, digits=labels))
+
+
+def test_digit_errors_exit_2_and_write_nothing(conditional_run, tmp_path):
+    out = tmp_path / "s.npy"
+    result = run("sample", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "3", "--digit", "10", "--out", str(out))  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "label 10 is out of range: this model has 10 classes, 0 to 9" in result.stderr
+    from ganlib.paths import default_generator_path
+
+    result = run("sample", "--checkpoint", str(default_generator_path()), "--n", "3", "--digit", "3", "--out", str(out))  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "unconditional: it draws digits of its own choosing" in result.stderr
+    assert not out.exists() and not (tmp_path / "s.labels.npy").exists()
+
+
+def test_sample_a_digit_defaults_to_the_shipped_conditional_generator(tmp_path, capsys):
+    from ganlib.checkpoint import load_generator, sample_generator
+    from ganlib.paths import default_conditional_generator_path
+
+    out = tmp_path / "fours.npy"
+    assert main(["sample", "--n", "4", "--digit", "4", "--out", str(out)]) == 0
+    G, meta = load_generator(default_conditional_generator_path())
+    np.testing.assert_array_equal(np.load(out), sample_generator(G, meta, 4, digits=4))
+
+
+def test_evaluate_a_conditional_generator(conditional_run, capsys):
+    """evaluate samples a conditional generator with every digit equally often."""
+    assert main(["evaluate", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "200", "--no-parzen"]) == 0
+    assert "classes covered" in capsys.readouterr().out

@@ -237,10 +237,11 @@ class _FakeGAN:
         self.config = _FakeConfig()
         self.history = _history(rng)
         self.fixed_z = rng.standard_normal((16, 8)).astype(np.float32)
+        self.fixed_y = None  # unconditional
         self.epoch, self.iteration = 1, 30
         self._rng = rng
 
-    def generate(self, z):
+    def generate(self, z, y=None):
         return np.tanh(self._rng.standard_normal((len(z), 784))).astype(np.float32)
 
 
@@ -291,3 +292,14 @@ def test_live_display_with_a_real_gan(tmp_path):
     path = img.save_gif(gan.history, tmp_path / "run.gif")
     with Image.open(path) as im:
         assert im.n_frames == len(gan.history.snapshots)
+
+
+def test_live_display_of_a_conditional_gan_draws_its_fixed_labels(tmp_path):
+    from ganlib.gan import CONFIGS, GAN
+
+    config = CONFIGS["conditional"].replace(g_hidden=(8,), d_hidden=(8,), latent_dim=4, batch_size=16)
+    gan = GAN(config, n_fixed=20)
+    X = np.random.default_rng(0).uniform(-1, 1, (64, 784)).astype(np.float32)
+    gan.train(X, np.arange(64) % 10, epochs=1, progress=False)
+    assert viz.LiveTrainingDisplay(nrow=10, max_images=20).render(gan).startswith(PNG_SIGNATURE)
+    assert len(gan.history.snapshots) == 2 and gan.history.snapshots[-1].shape == (20, 784)

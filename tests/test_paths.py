@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, REPO_MNIST
 
+from conftest import REPO, REPO_MNIST
 from ganlib import paths
 from ganlib.checkpoint import load_generator
 from ganlib.classifier import Classifier

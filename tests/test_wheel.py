@@ -13,6 +13,7 @@ import venv
 
 import numpy as np
 import pytest
+
 from conftest import REPO
 
 

@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from . import paths
-from .archive import CheckpointError, prefixed, read_archive, unprefixed, write_archive
-from .config import GANConfig, build_generator, sample_prior
+from .archive import CheckpointError, open_archive, prefixed, write_archive
+from .config import IMAGE_DIM, GANConfig, build_generator, sample_prior
 from .gan import GAN, History
 from .network import Sequential
 
 __all__ = [
     "CheckpointError",
+    "iter_samples",
     "load_checkpoint",
     "load_generator",
     "read_metadata",
@@ -56,63 +57,74 @@ def save_generator(gan: GAN, path, extra_metadata: dict | None = None) -> Path:
     """Save only the sampling generator (the EMA weights if enabled): small, for sharing.
 
     ``extra_metadata`` (e.g. ``{"train_seconds": 500}``) is stored beside the configuration;
-    it cannot replace the fields this function writes.
+    a key this function or the file format writes (``config``, ``kind``, ...) raises ``ValueError``.
     """
     metadata = {
-        **(extra_metadata or {}),
         "config": gan.config.to_dict(),
         "epoch": gan.epoch,
         "iteration": gan.iteration,
         "generator": repr(gan.sampler),
     }
+    extra = dict(extra_metadata or {})
+    reserved = sorted(set(extra) & (set(metadata) | _FORMAT_KEYS))
+    if reserved or not all(isinstance(key, str) for key in extra):
+        raise ValueError(
+            f"extra_metadata must have string keys other than {sorted(set(metadata) | _FORMAT_KEYS)}; "
+            f"got {reserved or sorted(map(repr, extra))}"
+        )
     arrays = {"fixed_z": gan.fixed_z, **prefixed("G", gan.sampler.state_dict())}
-    return write_archive(path, "generator", metadata, arrays)
+    return write_archive(path, "generator", {**extra, **metadata}, arrays)
 
 
 _HINT = " (train one with `python -m ganlib train`)"
+_FORMAT_KEYS = {"format", "format_version", "kind", "ganlib_version"}
+_HISTORY_SERIES = ("loss_d", "loss_g", "d_real", "d_fake")
+_MAX_FIXED = 4096  # rows of the fixed latent batch (64 by default): each snapshot generates them all
 
 
 # -- reading -----------------------------------------------------------------------------------
+# Everything read is checked before it is used, so that a file that loads also samples, trains
+# and saves again: the configuration (GANConfig's rules, which bound the networks' size), the
+# size each network's arrays declare (before the networks are built), every array's shape, type
+# and values, and the counters against each other.
 def read_metadata(path) -> dict:
-    """The JSON metadata of a checkpoint (config, counters, version), without building networks."""
-    return read_archive(path, ("gan", "generator"), _HINT)[0]
-
-
-def _config(path, meta) -> GANConfig:
-    try:
-        return GANConfig.from_dict(meta["config"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path}: its configuration is invalid ({err})") from err
-
-
-def _load_into(target, state: dict, what: str, path) -> None:
-    try:
-        target.load_state_dict(state)
-    except ValueError as err:
-        raise CheckpointError(f"{path}: the {what} does not fit its recorded configuration: {err}") from err
+    """The JSON metadata of a checkpoint (config, counters, version), without reading any array."""
+    with open_archive(path, ("gan", "generator"), _HINT) as archive:
+        return archive.metadata
 
 
 def load_checkpoint(path) -> GAN:
     """Rebuild a :class:`~ganlib.gan.GAN` from ``save_checkpoint``'s file, ready to resume training."""
-    meta, arrays = read_archive(path, ("gan", "generator"), _HINT)
-    if meta["kind"] != "gan":
-        raise CheckpointError(f"{path} holds only a generator; use load_generator() for sampling")
-    config = _config(path, meta)
-    gan = GAN(config, n_fixed=len(arrays.get("fixed_z", np.zeros((64, 1)))))
-    _load_into(gan.G, unprefixed("G", arrays), "generator", path)
-    _load_into(gan.D, unprefixed("D", arrays), "discriminator", path)
-    if gan.G_ema is not None:
-        _load_into(gan.G_ema, unprefixed("G_ema", arrays), "generator average", path)
-    _load_into(gan.opt_G, unprefixed("opt_G", arrays), "generator optimizer", path)
-    _load_into(gan.opt_D, unprefixed("opt_D", arrays), "discriminator optimizer", path)
-    try:
-        gan.fixed_z[...] = arrays["fixed_z"]
-        gan.history = History.from_arrays(unprefixed("history", arrays))
-        gan.rng.bit_generator.state = meta["rng_state"]
-        gan.epoch, gan.iteration = int(meta["epoch"]), int(meta["iteration"])
-    except (KeyError, ValueError, TypeError) as err:
-        raise CheckpointError(f"{path}: incomplete checkpoint ({type(err).__name__}: {err})") from err
-    gan.history.interrupted = bool(meta.get("interrupted", False))
+    with open_archive(path, ("gan", "generator"), _HINT) as archive:
+        meta = archive.metadata
+        if meta["kind"] != "gan":
+            raise CheckpointError(f"{archive.path} holds only a generator; use load_generator() for sampling")
+        config = _config(archive)
+        epoch, iteration = _counter(archive, "epoch"), _counter(archive, "iteration")
+        if epoch > iteration:
+            raise CheckpointError(f"{archive.path}: epoch {epoch} > iteration {iteration}: the counters are damaged")
+        _check_declared_sizes(archive, config, ("G", "D", "G_ema") if config.ema_decay else ("G", "D"))
+        fixed_z = _fixed_z(archive, config)
+        gan = GAN(config, n_fixed=len(fixed_z))
+        gan.fixed_z[...] = fixed_z
+        _load_into(archive, "G", gan.G, "generator")
+        _load_into(archive, "D", gan.D, "discriminator")
+        if gan.G_ema is not None:
+            _load_into(archive, "G_ema", gan.G_ema, "generator average")
+        elif archive.names("G_ema"):
+            raise CheckpointError(f"{archive.path} holds averaged weights (G_ema), but its ema_decay is 0")
+        _load_into(archive, "opt_G", gan.opt_G, "generator optimizer")
+        _load_into(archive, "opt_D", gan.opt_D, "discriminator optimizer")
+        _check_steps(archive, gan.opt_G.t, gan.opt_D.t, iteration, config.k)
+        gan.history = _history(archive, iteration, fixed_z.shape, config.data_dim)
+        try:
+            gan.rng.bit_generator.state = meta["rng_state"]
+        except (KeyError, TypeError, ValueError, OverflowError) as err:
+            raise CheckpointError(f"{archive.path}: its random generator state is damaged ({_what(err)})") from err
+        interrupted = meta.get("interrupted", False)
+        if not isinstance(interrupted, bool):
+            raise CheckpointError(f"{archive.path}: 'interrupted' must be true or false, got {interrupted!r}")
+    gan.epoch, gan.iteration, gan.history.interrupted = epoch, iteration, interrupted
     return gan
 
 
@@ -120,17 +132,108 @@ def load_generator(path=None) -> tuple[Sequential, dict]:
     """Load a generator for sampling from either kind of checkpoint.
 
     Returns ``(G, metadata)``: ``G`` maps z (N, latent_dim) to images (N, 784)
-    in [-1, 1]; ``metadata["config"]["latent_dim"]`` and ``["latent_dist"]``
-    say how to draw z. The EMA weights are used when the checkpoint has them.
+    in [-1, 1]; ``metadata["config"]`` (the checked configuration, every field present)
+    says how to draw z: ``["latent_dim"]`` and ``["latent_dist"]``.
+    The EMA weights are used when the checkpoint has them.
     Default path: the generator shipped with ganlib (:func:`ganlib.paths.default_generator_path`).
     """
     path = Path(path) if path is not None else paths.default_generator_path()
-    meta, arrays = read_archive(path, ("gan", "generator"), _HINT)
-    config = _config(path, meta)
-    G = build_generator(config, np.random.default_rng(0))
-    prefix = "G_ema" if unprefixed("G_ema", arrays) else "G"
-    _load_into(G, unprefixed(prefix, arrays), "generator", path)
-    return G.eval(), meta
+    with open_archive(path, ("gan", "generator"), _HINT) as archive:
+        config = _config(archive)
+        prefix = "G_ema" if archive.metadata["kind"] == "gan" and config.ema_decay else "G"
+        _check_declared_sizes(archive, config, (prefix,))
+        G = build_generator(config, np.random.default_rng(0))
+        _load_into(archive, prefix, G, "generator")
+        metadata = {**archive.metadata, "config": config.to_dict()}
+    return G.eval(), metadata
+
+
+def _what(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+def _config(archive) -> GANConfig:
+    config = archive.metadata.get("config")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{archive.path}: its configuration is missing or not a JSON object")
+    try:
+        return GANConfig.from_dict(config)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{archive.path}: its configuration is invalid ({err})") from err
+
+
+def _counter(archive, name: str) -> int:
+    value = archive.metadata.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CheckpointError(f"{archive.path}: {name!r} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _check_declared_sizes(archive, config: GANConfig, prefixes) -> None:
+    """Before building anything: the arrays of each network must declare as many values as its configuration."""
+    g, d = config.parameter_counts()
+    for prefix in prefixes:
+        expected, declared = (d if prefix == "D" else g), archive.declared_size(prefix)
+        if declared != expected:
+            raise CheckpointError(
+                f"{archive.path}: {prefix} does not fit its recorded configuration: its arrays declare "
+                f"{declared:,} values, the configuration describes {expected:,} parameters"
+            )
+
+
+def _load_into(archive, prefix: str, target, what: str) -> None:
+    """Read the arrays under ``prefix/`` with the shapes ``target`` (a network or optimizer) has, then load them."""
+    expected = target.state_dict()
+    names = set(archive.names(prefix))
+    wanted = {f"{prefix}/{name}" for name in expected}
+    if names != wanted:
+        raise CheckpointError(
+            f"{archive.path}: the {what} does not fit its recorded configuration: "
+            f"missing {sorted(wanted - names)}, unexpected {sorted(names - wanted)}"
+        )
+    state = {
+        name: archive.array(f"{prefix}/{name}", value.shape, kinds="iu" if name == "t" else "f")
+        for name, value in expected.items()
+    }
+    try:
+        target.load_state_dict(state)
+    except ValueError as err:
+        raise CheckpointError(f"{archive.path}: the {what} does not fit its recorded configuration: {err}") from err
+
+
+def _fixed_z(archive, config: GANConfig) -> np.ndarray:
+    z = archive.array("fixed_z", (None, config.latent_dim), kinds="f", max_bytes=_MAX_FIXED * config.latent_dim * 8)
+    if not 1 <= len(z) <= _MAX_FIXED or not np.all(np.isfinite(z)):
+        raise CheckpointError(f"{archive.path}: 'fixed_z' must hold 1 to {_MAX_FIXED} rows of finite numbers")
+    return z
+
+
+def _check_steps(archive, steps_g: int, steps_d: int, iteration: int, k: int) -> None:
+    """G steps once per iteration; D k times per iteration (up to k more if the last one diverged)."""
+    if steps_g != iteration or not k * iteration <= steps_d <= k * (iteration + 1):
+        raise CheckpointError(
+            f"{archive.path}: the optimizers' step counts (G {steps_g}, D {steps_d}) disagree with "
+            f"iteration {iteration} (k = {k}): the file is damaged"
+        )
+
+
+def _history(archive, iteration: int, fixed_shape, data_dim: int) -> History:
+    """The training history, checked: one finite record per iteration, snapshots at increasing iterations."""
+    arrays = {name: archive.array(f"history/{name}", (iteration,), kinds="f") for name in _HISTORY_SERIES}
+    steps = archive.array("history/snapshot_iterations", (None,), kinds="iu")
+    n = len(steps)
+    snapshots = archive.array("history/snapshots", (n, fixed_shape[0], data_dim) if n else (0,), kinds="f")
+    problems = [f"{name} is not finite" for name in _HISTORY_SERIES if not np.all(np.isfinite(arrays[name]))]
+    problems += [
+        f"{name} is outside [0, 1]" for name in ("d_real", "d_fake") if np.any(np.abs(arrays[name] - 0.5) > 0.5)
+    ]
+    if n and (steps[0] < 0 or steps[-1] > iteration or np.any(np.diff(steps) < 0)):
+        problems.append(f"snapshot_iterations must increase within [0, {iteration}]")
+    if np.any(np.isnan(snapshots)):
+        problems.append("snapshots contain NaN")
+    if problems:
+        raise CheckpointError(f"{archive.path}: its training history is damaged: {'; '.join(problems)}")
+    return History.from_arrays({**arrays, "snapshot_iterations": steps.astype(np.int64), "snapshots": snapshots})
 
 
 def sample_generator(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk: int = 1000) -> np.ndarray:
@@ -139,10 +242,28 @@ def sample_generator(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk
     z is drawn from the prior recorded in ``metadata["config"]`` (``latent_dist``,
     ``latent_dim``) with ``numpy.random.default_rng(seed)``, so the same seed gives
     the same images; the forward pass runs ``chunk`` rows at a time to bound memory.
+    See :func:`iter_samples` to process (or write) them a chunk at a time.
     """
+    data_dim = int(metadata["config"].get("data_dim", IMAGE_DIM))
+    parts = list(iter_samples(G, metadata, n, seed, chunk))
+    return np.concatenate(parts) if parts else np.zeros((0, data_dim), dtype=np.float32)
+
+
+def iter_samples(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk: int = 1000):
+    """The images of :func:`sample_generator`, ``chunk`` rows at a time (the same images, in order).
+
+    Memory stays at one chunk whatever ``n``: each chunk's z are drawn just before it is generated,
+    from the same random stream, so the result equals drawing all n at once.
+    """
+    n, seed, chunk = _whole(n, "n", 0), _whole(seed, "seed", 0), _whole(chunk, "chunk", 1)
     config = metadata["config"]
     rng = np.random.default_rng(seed)
-    z = sample_prior(rng, (int(n), int(config["latent_dim"])), config["latent_dist"])
-    if n == 0:
-        return np.zeros((0, config.get("data_dim", 784)), dtype=np.float32)
-    return np.concatenate([G.forward(z[i : i + chunk]) for i in range(0, len(z), chunk)])
+    for start in range(0, n, chunk):
+        z = sample_prior(rng, (min(chunk, n - start), int(config["latent_dim"])), config["latent_dist"])
+        yield G.forward(z)
+
+
+def _whole(value, name: str, low: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)

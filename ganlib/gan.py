@@ -142,13 +142,18 @@ class GAN:
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.config.latent_dim:
             raise ValueError(f"z must have shape (N, {self.config.latent_dim}), got {z.shape}")
+        if not np.all(np.isfinite(z)):
+            raise ValueError("z contains NaN or Inf: the generator would only return NaN images")
         return self.sampler.forward(z)
 
     def sample(self, n: int, rng=None) -> np.ndarray:
         """n new samples (n, data_dim), e.g. images in [-1, 1]. Uses ``rng`` (default: a fresh one) so that
         sampling does not disturb the training run's random stream."""
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a whole number >= 0, got {n!r}")
         rng = np.random.default_rng(rng)
-        return np.concatenate([self.generate(self._draw_latent(rng, min(1000, n - i))) for i in range(0, n, 1000)])
+        parts = [self.generate(self._draw_latent(rng, min(1000, n - i))) for i in range(0, n, 1000)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.config.data_dim), dtype=np.float32)
 
     # -- Algorithm 1 ---------------------------------------------------------------------
     def discriminator_step(self, x_real: np.ndarray) -> tuple[float, float, float]:

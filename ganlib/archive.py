@@ -33,6 +33,7 @@ import os
 import secrets
 import stat
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -131,7 +132,7 @@ _COMPRESSION = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}  
 # What the zip and .npy readers raise for a damaged file: a bad CRC or header (BadZipFile), a
 # bad deflate stream (zlib.error), an unknown compression method (NotImplementedError), an
 # encrypted member (RuntimeError), truncation (EOFError), a bad .npy header (ValueError,
-# SyntaxError, TypeError), ...
+# SyntaxError, TypeError, TokenError), ...
 _DAMAGE = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
@@ -144,6 +145,7 @@ _DAMAGE = (
     ValueError,
     TypeError,
     SyntaxError,
+    tokenize.TokenError,  # NumPy re-reads a header that does not parse with the tokenizer
     KeyError,
     IndexError,
     OverflowError,

@@ -229,8 +229,8 @@ def _history(archive, iteration: int, fixed_shape, data_dim: int) -> History:
     ]
     if n and (steps[0] < 0 or steps[-1] > iteration or np.any(np.diff(steps) < 0)):
         problems.append(f"snapshot_iterations must increase within [0, {iteration}]")
-    if np.any(np.isnan(snapshots)):
-        problems.append("snapshots contain NaN")
+    if snapshots.dtype != np.float16 or np.any(np.isnan(snapshots)):
+        problems.append(f"snapshots must be float16 without NaN, got {snapshots.dtype}")
     if problems:
         raise CheckpointError(f"{archive.path}: its training history is damaged: {'; '.join(problems)}")
     return History.from_arrays({**arrays, "snapshot_iterations": steps.astype(np.int64), "snapshots": snapshots})

@@ -505,3 +505,28 @@ def test_chunked_sampling_draws_the_same_latents_as_one_draw(trained_once, tmp_p
         chunks = list(ckpt.iter_samples(G, meta, 23, seed=5, chunk=5))
         assert [len(c) for c in chunks] == [5, 5, 5, 5, 3]
         np.testing.assert_allclose(np.concatenate(chunks), G.forward(z), rtol=0, atol=1e-6)
+
+
+def _raw_npy(header: bytes, version=(1, 0), data=b"") -> bytes:
+    size = len(header).to_bytes(2 if version[0] == 1 else 4, "little")
+    return b"\x93NUMPY" + bytes(version) + size + header + data
+
+
+@pytest.mark.parametrize(
+    "member, message",
+    [
+        (_raw_npy(b"{'descr': '<f4', 'fortran_order': False, 'shape': (3,\n"), "TokenError"),  # found by the fuzzer
+        (_raw_npy(b"{'descr': '<f4', 'fortran_order': False, 'shape': (-1, -32), }\n"), "has shape"),
+        (_raw_npy(b"{'descr': '<f4', 'fortran_order': False, 'shape': (8,), }\n", (3, 0)), "format \\(3, 0\\)"),
+        (_raw_npy(b"{'descr': 'nonsense', 'fortran_order': False, 'shape': (8,), }\n"), "damaged"),
+        (_raw_npy(b"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (32,), }\n"), "holds"),
+        (_raw_npy(b"[" * 5000 + b"]" * 5000), "damaged"),
+        (b"\x93NUMPX\x01\x00", "damaged"),
+        (b"", "damaged"),
+    ],
+)
+def test_malformed_npy_headers(trained_once, tmp_path, member, message):
+    path = save_generator(trained_once, tmp_path / "g.npz")
+    _replace_member(path, "G/0.b.npy", zipcraft.stored("G/0.b.npy", member))
+    with pytest.raises(CheckpointError, match=message):
+        load_generator(path)

@@ -202,6 +202,14 @@ def _output_problem(path: Path, folder: bool) -> str | None:
     return None
 
 
+def _load_mnist_splits(*splits) -> None:
+    """Load (and cache) the MNIST splits a command needs, so that a missing or corrupt file stops it early."""
+    from .data import load_mnist
+
+    for split in splits:
+        load_mnist(split)
+
+
 def _check_seed(seed):
     if not 0 <= seed < 2**64:
         _fail(f"--seed must be a whole number from 0 to 2**64 - 1, got {seed}")
@@ -224,8 +232,8 @@ def cmd_train(args, parser) -> int:
                 _fail(
                     f"--resume uses the checkpoint's configuration; only --epochs may be given, not {sorted(overrides)}"
                 )
-            if epochs < 0:
-                _fail(f"--epochs must be >= 0, got {epochs}")
+            if not 0 <= epochs <= 1_000_000:
+                _fail(f"--epochs must be from 0 to 1,000,000, got {epochs}")
         else:
             gan = GAN(CONFIGS[args.config].replace(**overrides))
             epochs = gan.config.epochs
@@ -345,6 +353,7 @@ def cmd_evaluate(args, parser) -> int:
     _check_seed(args.seed)
     if args.json:
         _check_output("--json", args.json)
+    _load_mnist_splits("train", "validation", "test")  # what the metrics compare with: any problem shows now
     G, meta = load_generator(args.checkpoint)
     if meta["config"]["data_dim"] != IMAGE_DIM:
         raise UserError(
@@ -380,6 +389,7 @@ def cmd_train_classifier(args, parser) -> int:
     if out.suffix != ".npz":
         _fail(f"--out must end in .npz, got {out}")
     _check_output("--out", out)
+    _load_mnist_splits("train", "validation", "test")  # found before training, not after
     command = " ".join([REGENERATE_COMMAND, *(shlex.quote(a) for a in args.argv[1:])])
     clf, acc = train_classifier(args.epochs, args.seed, args.batch_size, progress=True, command=command)
     if acc < args.min_accuracy:

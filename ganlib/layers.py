@@ -279,23 +279,19 @@ class Dropout(Layer):
     def forward(self, x):
         _check_2d(self, x)
         if not self.training or self.p == 0.0:
-            self._cache = None  # identity: backward passes dout through
-            self._identity_shape = x.shape
+            self._cache = (x.shape, None)  # the identity: backward passes dout through
             return x
         scale = np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype)
-        mask = (self.rng.random(x.shape, dtype=np.float32) >= self.p) * scale
-        self._cache = mask.astype(x.dtype, copy=False)
-        return x * self._cache
+        mask = ((self.rng.random(x.shape, dtype=np.float32) >= self.p) * scale).astype(x.dtype, copy=False)
+        self._cache = (x.shape, mask)
+        return x * mask
 
     def backward(self, dout, *, need_dx=True, need_param_grads=True):
-        if self._cache is None:
-            shape = getattr(self, "_identity_shape", None)
-            if shape is None:
-                self._cached()  # raises the backward-before-forward error
-            self._check_dout(dout, shape)
-            return dout if need_dx else None
-        self._check_dout(dout, self._cache.shape)
-        return dout * self._cache if need_dx else None
+        shape, mask = self._cached()
+        self._check_dout(dout, shape)
+        if not need_dx:
+            return None
+        return dout if mask is None else dout * mask
 
     def __repr__(self):
         return f"Dropout(p={self.p})"

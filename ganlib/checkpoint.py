@@ -209,8 +209,9 @@ def _fixed_z(archive, config: GANConfig) -> np.ndarray:
 
 
 def _check_steps(archive, steps_g: int, steps_d: int, iteration: int, k: int) -> None:
-    """G steps once per iteration; D k times per iteration (up to k more if the last one diverged)."""
-    if steps_g != iteration or not k * iteration <= steps_d <= k * (iteration + 1):
+    """G steps once per iteration; D at least k times (more if the last iteration diverged, or in
+    variants of the training loop that step D more often)."""
+    if steps_g != iteration or steps_d < k * iteration:
         raise CheckpointError(
             f"{archive.path}: the optimizers' step counts (G {steps_g}, D {steps_d}) disagree with "
             f"iteration {iteration} (k = {k}): the file is damaged"

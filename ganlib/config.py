@@ -88,6 +88,13 @@ def _real(interval: str):
     return rule
 
 
+def _boolean(name, value):
+    """True or False (a NumPy bool too); not 0, 1 or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {_shown(value)}")
+    return bool(value)
+
+
 def _choice(*options):
     def rule(name, value):
         if not isinstance(value, str) or value not in options:

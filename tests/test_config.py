@@ -79,3 +79,13 @@ def test_the_size_bound():
     assert base.replace(d_hidden=(h,)).parameter_counts()[1] == 3 * h + 1 <= MAX_NETWORK_PARAMS
     with pytest.raises(ValueError, match="the discriminator 20,000,002; each may have at most 20,000,000"):
         base.replace(d_hidden=(h + 1,))
+
+
+def test_the_boolean_rule_for_switches():
+    """No field is a switch yet; the rule for one is ready (``FIELD_RULES["name"] = _boolean``)."""
+    from ganlib.config import _boolean
+
+    assert _boolean("x", np.bool_(True)) is True and _boolean("x", False) is False
+    for bad in (0, 1, "yes", None):
+        with pytest.raises(ValueError, match="x must be True or False"):
+            _boolean("x", bad)

@@ -17,7 +17,7 @@ from . import paths
 from .archive import CheckpointError, open_archive, prefixed, write_archive
 from .config import IMAGE_DIM, GANConfig, build_generator, sample_prior
 from .gan import GAN, History
-from .network import Sequential
+from .network import Sequential, finite_as
 
 __all__ = [
     "CheckpointError",
@@ -203,8 +203,12 @@ def _load_into(archive, prefix: str, target, what: str) -> None:
 
 def _fixed_z(archive, config: GANConfig) -> np.ndarray:
     z = archive.array("fixed_z", (None, config.latent_dim), kinds="f", max_bytes=_MAX_FIXED * config.latent_dim * 8)
-    if not 1 <= len(z) <= _MAX_FIXED or not np.all(np.isfinite(z)):
-        raise CheckpointError(f"{archive.path}: 'fixed_z' must hold 1 to {_MAX_FIXED} rows of finite numbers")
+    try:
+        z = finite_as(z, np.float32, "'fixed_z'")  # 1e300 in float64 would become Inf
+    except ValueError as err:
+        raise CheckpointError(f"{archive.path}: {err}") from err
+    if not 1 <= len(z) <= _MAX_FIXED:
+        raise CheckpointError(f"{archive.path}: 'fixed_z' must hold 1 to {_MAX_FIXED} rows, got {len(z)}")
     return z
 
 

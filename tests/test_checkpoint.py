@@ -291,6 +291,10 @@ _ARRAY_CASES = {
     "unexpected weights": (_array_edit("G/9.W", np.zeros(3, np.float32)), "does not fit"),
     "NaN in fixed_z": (_array_edit("fixed_z", lambda z: z * np.nan), "fixed_z"),
     "empty fixed_z": (_array_edit("fixed_z", lambda z: z[:0]), "fixed_z"),
+    "fixed_z too large for float32": (
+        _array_edit("fixed_z", lambda z: z.astype(np.float64) * 1e300),
+        "fixed_z",
+    ),  # found by fuzzing
     "NaN in the history": (_array_edit("history/loss_d", lambda x: x * np.nan), "history is damaged.*loss_d"),
     "history as strings": (_array_edit("history/loss_g", lambda x: x.astype(str)), "expected floats"),
     "history too short": (_array_edit("history/d_fake", lambda x: x[:-1]), "has shape"),

@@ -19,15 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from . import paths
-from .archive import CheckpointError, prefixed, read_archive, unprefixed, write_archive
+from .archive import CheckpointError, open_archive, prefixed, write_archive
 from .condition import balanced_labels, check_labels, concat_label
-from .config import GANConfig, build_generator, sample_prior
+from .config import IMAGE_DIM, GANConfig, build_generator, sample_prior
 from .gan import GAN, History
-from .network import Sequential
+from .network import Sequential, finite_as
 
 __all__ = [
     "CheckpointError",
     "generator_labels",
+    "iter_samples",
     "load_checkpoint",
     "load_generator",
     "num_classes_of",
@@ -65,42 +66,126 @@ def save_generator(gan: GAN, path, extra_metadata: dict | None = None) -> Path:
     """Save only the sampling generator (the EMA weights if enabled): small, for sharing.
 
     ``extra_metadata`` (e.g. ``{"train_seconds": 500}``) is stored beside the configuration;
-    it cannot replace the fields this function writes.
+    a key this function or the file format writes (``config``, ``kind``, ...) raises ``ValueError``.
     """
     metadata = {
-        **(extra_metadata or {}),
         "config": gan.config.to_dict(),
         "epoch": gan.epoch,
         "iteration": gan.iteration,
         "num_classes": gan.config.num_classes,
         "generator": repr(gan.sampler),
     }
+    extra = dict(extra_metadata or {})
+    reserved = sorted(set(extra) & (set(metadata) | _FORMAT_KEYS))
+    if reserved or not all(isinstance(key, str) for key in extra):
+        raise ValueError(
+            f"extra_metadata must have string keys other than {sorted(set(metadata) | _FORMAT_KEYS)}; "
+            f"got {reserved or sorted(map(repr, extra))}"
+        )
     arrays = {"fixed_z": gan.fixed_z, **prefixed("G", gan.sampler.state_dict())}
-    return write_archive(path, "generator", metadata, arrays)
+    return write_archive(path, "generator", {**extra, **metadata}, arrays)
 
 
 _HINT = " (train one with `python -m ganlib train`)"
+_FORMAT_KEYS = {"format", "format_version", "kind", "ganlib_version"}
+_HISTORY_SERIES = ("loss_d", "loss_g", "d_real", "d_fake")
+_MAX_FIXED = 4096  # rows of the fixed latent batch (64 by default): each snapshot generates them all
 
 
 # -- reading -----------------------------------------------------------------------------------
+# Everything read is checked before it is used, so that a file that loads also samples, trains
+# and saves again: the configuration (GANConfig's rules, which bound the networks' size), the
+# size each network's arrays declare (before the networks are built), every array's shape, type
+# and values, and the counters against each other.
 def read_metadata(path) -> dict:
-    """The JSON metadata of a checkpoint (config, counters, version), without building networks."""
-    return read_archive(path, ("gan", "generator"), _HINT)[0]
+    """The JSON metadata of a checkpoint (config, counters, version), without reading any array."""
+    with open_archive(path, ("gan", "generator"), _HINT) as archive:
+        return archive.metadata
 
 
-def _config(path, meta, num_classes: int | None = None) -> GANConfig:
+def load_checkpoint(path, *, num_classes: int | None = None) -> GAN:
+    """Rebuild a :class:`~ganlib.gan.GAN` from ``save_checkpoint``'s file, ready to resume training.
+
+    ``num_classes``: None accepts either kind; 0 insists on an unconditional GAN, C > 0 on a
+    conditional one with C classes (else :class:`CheckpointError`)."""
+    with open_archive(path, ("gan", "generator"), _HINT) as archive:
+        meta = archive.metadata
+        if meta["kind"] != "gan":
+            raise CheckpointError(f"{archive.path} holds only a generator; use load_generator() for sampling")
+        config = _config(archive, num_classes)
+        epoch, iteration = _counter(archive, "epoch"), _counter(archive, "iteration")
+        if epoch > iteration:
+            raise CheckpointError(f"{archive.path}: epoch {epoch} > iteration {iteration}: the counters are damaged")
+        _check_declared_sizes(archive, config, ("G", "D", "G_ema") if config.ema_decay else ("G", "D"))
+        fixed_z = _fixed_z(archive, config)
+        gan = GAN(config, n_fixed=len(fixed_z))
+        gan.fixed_z[...] = fixed_z
+        _load_into(archive, "G", gan.G, "generator")
+        _load_into(archive, "D", gan.D, "discriminator")
+        if gan.G_ema is not None:
+            _load_into(archive, "G_ema", gan.G_ema, "generator average")
+        elif archive.names("G_ema"):
+            raise CheckpointError(f"{archive.path} holds averaged weights (G_ema), but its ema_decay is 0")
+        _load_into(archive, "opt_G", gan.opt_G, "generator optimizer")
+        _load_into(archive, "opt_D", gan.opt_D, "discriminator optimizer")
+        _check_steps(archive, gan.opt_G.t, gan.opt_D.t, iteration, config.k)
+        gan.history = _history(archive, iteration, fixed_z.shape, config.data_dim)
+        try:
+            gan.rng.bit_generator.state = meta["rng_state"]
+        except (KeyError, TypeError, ValueError, OverflowError) as err:
+            raise CheckpointError(f"{archive.path}: its random generator state is damaged ({_what(err)})") from err
+        interrupted = meta.get("interrupted", False)
+        if not isinstance(interrupted, bool):
+            raise CheckpointError(f"{archive.path}: 'interrupted' must be true or false, got {interrupted!r}")
+    gan.epoch, gan.iteration, gan.history.interrupted = epoch, iteration, interrupted
+    return gan
+
+
+def load_generator(path=None, *, num_classes: int | None = None) -> tuple[Sequential, dict]:
+    """Load a generator for sampling from either kind of checkpoint.
+
+    Returns ``(G, metadata)``: ``G`` maps z (N, latent_dim) to images (N, 784)
+    in [-1, 1]; ``metadata["config"]`` (the checked configuration, every field present)
+    says how to draw z: ``["latent_dim"]`` and ``["latent_dist"]``. A conditional generator
+    (``num_classes_of(metadata) > 0``) maps ``[z, one_hot(y)]`` (N, latent_dim + num_classes)
+    instead; :func:`sample_generator` builds that input. The EMA weights are used when the
+    checkpoint has them. ``num_classes``: None accepts either kind; 0 insists on an unconditional
+    generator, C > 0 on a conditional one with C classes (else :class:`CheckpointError`).
+    Default path: the generator shipped with ganlib (:func:`ganlib.paths.default_generator_path`).
+    """
+    path = Path(path) if path is not None else paths.default_generator_path()
+    with open_archive(path, ("gan", "generator"), _HINT) as archive:
+        config = _config(archive, num_classes)
+        prefix = "G_ema" if archive.metadata["kind"] == "gan" and config.ema_decay else "G"
+        _check_declared_sizes(archive, config, (prefix,))
+        G = build_generator(config, np.random.default_rng(0))
+        _load_into(archive, prefix, G, "generator")
+        metadata = {**archive.metadata, "config": config.to_dict()}
+    return G.eval(), metadata
+
+
+def _what(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+def _config(archive, num_classes: int | None = None) -> GANConfig:
     """The recorded configuration, checked; ``num_classes`` (if not None) is the kind of model asked for."""
+    config = archive.metadata.get("config")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{archive.path}: its configuration is missing or not a JSON object")
     try:
-        config = GANConfig.from_dict(meta["config"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path}: its configuration is invalid ({err})") from err
-    recorded = meta.get("num_classes", config.num_classes)  # files older than conditioning: unconditional
-    if recorded != config.num_classes:
+        config = GANConfig.from_dict(config)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{archive.path}: its configuration is invalid ({err})") from err
+    recorded = archive.metadata.get("num_classes", config.num_classes)  # files older than conditioning
+    if recorded != config.num_classes or isinstance(recorded, bool):
         raise CheckpointError(
-            f"{path}: its metadata says num_classes = {recorded!r} but its configuration {config.num_classes}"
+            f"{archive.path}: its metadata says num_classes = {recorded!r} but its configuration {config.num_classes}"
         )
     if num_classes is not None and num_classes != config.num_classes:
-        raise CheckpointError(f"{path} holds {_kind(config.num_classes)}, but {_kind(num_classes)} was asked for")
+        raise CheckpointError(
+            f"{archive.path} holds {_kind(config.num_classes)}, but {_kind(num_classes)} was asked for"
+        )
     return config
 
 
@@ -115,59 +200,83 @@ def num_classes_of(metadata: dict) -> int:
     return int(metadata["config"].get("num_classes", 0))
 
 
-def _load_into(target, state: dict, what: str, path) -> None:
+def _counter(archive, name: str) -> int:
+    value = archive.metadata.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CheckpointError(f"{archive.path}: {name!r} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _check_declared_sizes(archive, config: GANConfig, prefixes) -> None:
+    """Before building anything: the arrays of each network must declare as many values as its configuration."""
+    g, d = config.parameter_counts()
+    for prefix in prefixes:
+        expected, declared = (d if prefix == "D" else g), archive.declared_size(prefix)
+        if declared != expected:
+            raise CheckpointError(
+                f"{archive.path}: {prefix} does not fit its recorded configuration: its arrays declare "
+                f"{declared:,} values, the configuration describes {expected:,} parameters"
+            )
+
+
+def _load_into(archive, prefix: str, target, what: str) -> None:
+    """Read the arrays under ``prefix/`` with the shapes ``target`` (a network or optimizer) has, then load them."""
+    expected = target.state_dict()
+    names = set(archive.names(prefix))
+    wanted = {f"{prefix}/{name}" for name in expected}
+    if names != wanted:
+        raise CheckpointError(
+            f"{archive.path}: the {what} does not fit its recorded configuration: "
+            f"missing {sorted(wanted - names)}, unexpected {sorted(names - wanted)}"
+        )
+    state = {
+        name: archive.array(f"{prefix}/{name}", value.shape, kinds="iu" if name == "t" else "f")
+        for name, value in expected.items()
+    }
     try:
         target.load_state_dict(state)
     except ValueError as err:
-        raise CheckpointError(f"{path}: the {what} does not fit its recorded configuration: {err}") from err
+        raise CheckpointError(f"{archive.path}: the {what} does not fit its recorded configuration: {err}") from err
 
 
-def load_checkpoint(path, *, num_classes: int | None = None) -> GAN:
-    """Rebuild a :class:`~ganlib.gan.GAN` from ``save_checkpoint``'s file, ready to resume training.
-
-    ``num_classes``: None accepts either kind; 0 insists on an unconditional GAN, C > 0 on a
-    conditional one with C classes (else :class:`CheckpointError`)."""
-    meta, arrays = read_archive(path, ("gan", "generator"), _HINT)
-    if meta["kind"] != "gan":
-        raise CheckpointError(f"{path} holds only a generator; use load_generator() for sampling")
-    config = _config(path, meta, num_classes)
-    gan = GAN(config, n_fixed=len(arrays.get("fixed_z", np.zeros((64, 1)))))
-    _load_into(gan.G, unprefixed("G", arrays), "generator", path)
-    _load_into(gan.D, unprefixed("D", arrays), "discriminator", path)
-    if gan.G_ema is not None:
-        _load_into(gan.G_ema, unprefixed("G_ema", arrays), "generator average", path)
-    _load_into(gan.opt_G, unprefixed("opt_G", arrays), "generator optimizer", path)
-    _load_into(gan.opt_D, unprefixed("opt_D", arrays), "discriminator optimizer", path)
+def _fixed_z(archive, config: GANConfig) -> np.ndarray:
+    z = archive.array("fixed_z", (None, config.latent_dim), kinds="f", max_bytes=_MAX_FIXED * config.latent_dim * 8)
     try:
-        gan.fixed_z[...] = arrays["fixed_z"]
-        gan.history = History.from_arrays(unprefixed("history", arrays))
-        gan.rng.bit_generator.state = meta["rng_state"]
-        gan.epoch, gan.iteration = int(meta["epoch"]), int(meta["iteration"])
-    except (KeyError, ValueError, TypeError) as err:
-        raise CheckpointError(f"{path}: incomplete checkpoint ({type(err).__name__}: {err})") from err
-    gan.history.interrupted = bool(meta.get("interrupted", False))
-    return gan
+        z = finite_as(z, np.float32, "'fixed_z'")  # 1e300 in float64 would become Inf
+    except ValueError as err:
+        raise CheckpointError(f"{archive.path}: {err}") from err
+    if not 1 <= len(z) <= _MAX_FIXED:
+        raise CheckpointError(f"{archive.path}: 'fixed_z' must hold 1 to {_MAX_FIXED} rows, got {len(z)}")
+    return z
 
 
-def load_generator(path=None, *, num_classes: int | None = None) -> tuple[Sequential, dict]:
-    """Load a generator for sampling from either kind of checkpoint.
+def _check_steps(archive, steps_g: int, steps_d: int, iteration: int, k: int) -> None:
+    """G steps once per iteration; D at least k times (more if the last iteration diverged, or in
+    variants of the training loop that step D more often)."""
+    if steps_g != iteration or steps_d < k * iteration:
+        raise CheckpointError(
+            f"{archive.path}: the optimizers' step counts (G {steps_g}, D {steps_d}) disagree with "
+            f"iteration {iteration} (k = {k}): the file is damaged"
+        )
 
-    Returns ``(G, metadata)``: ``G`` maps z (N, latent_dim) to images (N, 784)
-    in [-1, 1]; ``metadata["config"]["latent_dim"]`` and ``["latent_dist"]``
-    say how to draw z. A conditional generator (``num_classes_of(metadata) > 0``) maps
-    ``[z, one_hot(y)]`` (N, latent_dim + num_classes) instead; :func:`sample_generator`
-    builds that input. The EMA weights are used when the checkpoint has them.
-    ``num_classes``: None accepts either kind; 0 insists on an unconditional generator,
-    C > 0 on a conditional one with C classes (else :class:`CheckpointError`).
-    Default path: the generator shipped with ganlib (:func:`ganlib.paths.default_generator_path`).
-    """
-    path = Path(path) if path is not None else paths.default_generator_path()
-    meta, arrays = read_archive(path, ("gan", "generator"), _HINT)
-    config = _config(path, meta, num_classes)
-    G = build_generator(config, np.random.default_rng(0))
-    prefix = "G_ema" if unprefixed("G_ema", arrays) else "G"
-    _load_into(G, unprefixed(prefix, arrays), "generator", path)
-    return G.eval(), meta
+
+def _history(archive, iteration: int, fixed_shape, data_dim: int) -> History:
+    """The training history, checked: one finite record per iteration, snapshots at increasing iterations."""
+    arrays = {name: archive.array(f"history/{name}", (iteration,), kinds="f") for name in _HISTORY_SERIES}
+    steps = archive.array("history/snapshot_iterations", (None,), kinds="iu")
+    n = len(steps)
+    snapshots = archive.array("history/snapshots", (n, fixed_shape[0], data_dim) if n else (0,), kinds="f")
+    problems = [f"{name} is not finite" for name in _HISTORY_SERIES if not np.all(np.isfinite(arrays[name]))]
+    problems += [
+        f"{name} is outside [0, 1]" for name in ("d_real", "d_fake") if np.any(np.abs(arrays[name] - 0.5) > 0.5)
+    ]
+    if n and (steps[0] < 0 or steps[-1] > iteration or np.any(np.diff(steps) < 0)):
+        problems.append(f"snapshot_iterations must increase within [0, {iteration}]")
+    if snapshots.dtype != np.float16 or np.any(np.isnan(snapshots)):
+        problems.append(f"snapshots must be float16 without NaN, got {snapshots.dtype}")
+    if problems:
+        raise CheckpointError(f"{archive.path}: its training history is damaged: {'; '.join(problems)}")
+    return History.from_arrays({**arrays, "snapshot_iterations": steps.astype(np.int64), "snapshots": snapshots})
 
 
 def generator_labels(metadata: dict, n: int, digits=None) -> np.ndarray | None:
@@ -200,17 +309,30 @@ def sample_generator(
     the same images; the forward pass runs ``chunk`` rows at a time to bound memory.
     A conditional generator draws the labels ``generator_labels(metadata, n, digits)``
     (default: every digit equally often); an unconditional one refuses ``digits``.
+    See :func:`iter_samples` to process (or write) them a chunk at a time.
     """
+    data_dim = int(metadata["config"].get("data_dim", IMAGE_DIM))
+    parts = list(iter_samples(G, metadata, n, seed, chunk, digits))
+    return np.concatenate(parts) if parts else np.zeros((0, data_dim), dtype=np.float32)
+
+
+def iter_samples(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk: int = 1000, digits=None):
+    """The images of :func:`sample_generator`, ``chunk`` rows at a time (the same images, in order).
+
+    Memory stays at one chunk whatever ``n``: each chunk's z are drawn just before it is generated,
+    from the same random stream, so the result equals drawing all n at once.
+    """
+    n, seed, chunk = _whole(n, "n", 0), _whole(seed, "seed", 0), _whole(chunk, "chunk", 1)
     config = metadata["config"]
     y = generator_labels(metadata, n, digits)
-    rng = np.random.default_rng(seed)
-    z = sample_prior(rng, (int(n), int(config["latent_dim"])), config["latent_dist"])
-    if n == 0:
-        return np.zeros((0, config.get("data_dim", 784)), dtype=np.float32)
     c = num_classes_of(metadata)
-    return np.concatenate(
-        [
-            G.forward(concat_label(z[i : i + chunk], None if y is None else y[i : i + chunk], c))
-            for i in range(0, len(z), chunk)
-        ]
-    )
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, chunk):
+        z = sample_prior(rng, (min(chunk, n - start), int(config["latent_dim"])), config["latent_dist"])
+        yield G.forward(concat_label(z, None if y is None else y[start : start + len(z)], c))
+
+
+def _whole(value, name: str, low: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)

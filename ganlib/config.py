@@ -11,6 +11,7 @@ The training algorithm that uses them is in :mod:`ganlib.gan`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +20,148 @@ from .layers import Dense, Dropout, LabelEmbedding, LeakyReLU, Tanh
 from .losses import GENERATOR_LOSSES
 from .network import Sequential
 
-__all__ = ["CONFIGS", "IMAGE_DIM", "GANConfig", "build_discriminator", "build_generator", "sample_prior"]
+__all__ = [
+    "CONFIGS",
+    "FIELD_RULES",
+    "IMAGE_DIM",
+    "MAX_NETWORK_PARAMS",
+    "GANConfig",
+    "build_discriminator",
+    "build_generator",
+    "sample_prior",
+]
 
 IMAGE_DIM = 28 * 28
+
+#: The most parameters one network may have: 20 million, 80 MB of float32 weights (the default G
+#: has 0.56 million). A configuration asking for more is refused before anything is built, so a
+#: mistyped width or a damaged checkpoint cannot make ganlib allocate gigabytes.
+MAX_NETWORK_PARAMS = 20_000_000
+MAX_HIDDEN_LAYERS = 32
+
+
+# -- the rule of each field: check its type and range, return the value in its plain Python type --
+def _interval(text: str):
+    """``"[0, 1)"`` -> a test ``inside(x)`` for that interval (``inf`` for no upper bound)."""
+    low, high = (float(part) if part.strip() == "inf" else int(part) for part in text[1:-1].replace("_", "").split(","))
+    above = (lambda x: x >= low) if text[0] == "[" else (lambda x: x > low)
+    below = (lambda x: x <= high) if text[-1] == "]" else (lambda x: x < high)
+    return lambda x: above(x) and below(x)
+
+
+def _shown(value) -> str:
+    """The value and its type for an error message, cut short if long."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more than 4300 digits
+        return "an integer too large to print"
+    return f"{text[:40]}...({len(text)} characters)" if len(text) > 60 else f"{text} ({type(value).__name__})"
+
+
+def _integer(interval: str):
+    """A whole number (Python or NumPy integer, not bool) in ``interval``, e.g. ``"[1, inf)"``."""
+    inside = _interval(interval)
+
+    def rule(name, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be a whole number in {interval}, got {_shown(value)}")
+        if not inside(int(value)):
+            raise ValueError(f"{name} must be in {interval}, got {_shown(value)}")
+        return int(value)
+
+    return rule
+
+
+def _real(interval: str):
+    """A finite number (int or float, Python or NumPy, not bool) in ``interval``, e.g. ``"[0, 1)"``."""
+    inside = _interval(interval)
+
+    def rule(name, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a number in {interval}, got {_shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not (math.isfinite(number) and inside(number)):
+            raise ValueError(f"{name} must be in {interval}, got {_shown(value)}")
+        return number
+
+    return rule
+
+
+def _boolean(name, value):
+    """True or False (a NumPy bool too); not 0, 1 or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {_shown(value)}")
+    return bool(value)
+
+
+def _choice(*options):
+    def rule(name, value):
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {_shown(value)}")
+        return value
+
+    return rule
+
+
+def _widths(name, value):
+    """Hidden-layer widths: a list or tuple of whole numbers >= 1 (at most MAX_HIDDEN_LAYERS of them)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = tuple(value)
+    if not isinstance(value, (list, tuple)) or len(value) > MAX_HIDDEN_LAYERS:
+        raise ValueError(
+            f"{name} must be a list of at most {MAX_HIDDEN_LAYERS} layer widths, e.g. (256, 512); got {_shown(value)}"
+        )
+    return tuple(_integer("[1, inf)")(f"each width in {name}", w) for w in value)
+
+
+def _init(name, value):
+    if isinstance(value, str) and value in ("glorot", "he"):
+        return value
+    try:
+        return _real("(0, inf)")(name, value)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be 'glorot', 'he' or a positive standard deviation, got {_shown(value)}"
+        ) from None
+
+
+#: One rule per GANConfig field: ``rule(name, value)`` returns the value to store or raises
+#: ValueError saying what is wrong. A new field adds its rule here (tests check that every field has one).
+FIELD_RULES = {
+    "latent_dim": _integer("[1, inf)"),
+    "latent_dist": _choice("gaussian", "uniform"),
+    "g_hidden": _widths,
+    "d_hidden": _widths,
+    "leaky_slope": _real("[0, 1)"),
+    "d_dropout": _real("[0, 1)"),
+    "optimizer": _choice("adam", "sgd"),
+    "lr_g": _real("(0, inf)"),
+    "lr_d": _real("(0, inf)"),
+    "beta1": _real("[0, 1)"),
+    "beta2": _real("[0, 1)"),
+    "momentum": _real("[0, 1)"),
+    "decay_rate": _real("[0, inf)"),
+    "batch_size": _integer("[1, 1_000_000]"),
+    "k": _integer("[1, 1000]"),
+    "generator_loss": _choice(*GENERATOR_LOSSES),
+    "real_label": _real("(0, 1]"),
+    "ema_decay": _real("[0, 1)"),
+    "epochs": _integer("[0, 1_000_000]"),
+    "seed": _integer("[0, 18_446_744_073_709_551_616)"),  # [0, 2**64)
+    "init": _init,
+    "data_dim": _integer("[1, inf)"),
+    "g_output": _choice("tanh", "linear"),
+    "num_classes": _integer("[0, 100_000]"),
+    "embedding_dim": _integer("[0, 100_000]"),
+}
+
+
+def _mlp_params(widths) -> int:
+    """Weights and biases of Dense layers between consecutive ``widths`` (Python ints: no overflow)."""
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:]))
 
 
 @dataclass(frozen=True)
@@ -55,27 +195,35 @@ class GANConfig:
     embedding_dim: int = 50  # conditional only: the label enters as a learned embedding this wide (0: one-hot itself)
 
     def __post_init__(self):
-        checks = [
-            (self.latent_dist in ("gaussian", "uniform"), "latent_dist must be 'gaussian' or 'uniform'"),
-            (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
-            (self.generator_loss in GENERATOR_LOSSES, f"generator_loss must be one of {GENERATOR_LOSSES}"),
-            (
-                min(self.latent_dim, self.batch_size, self.k, self.data_dim) >= 1,
-                "latent_dim, batch_size, k, data_dim must be >= 1",
-            ),
-            (self.g_output in ("tanh", "linear"), "g_output must be 'tanh' or 'linear'"),
-            (self.epochs >= 0, "epochs must be >= 0"),
-            (self.num_classes >= 0, "num_classes must be >= 0 (0 = unconditional)"),
-            (self.embedding_dim >= 0, "embedding_dim must be >= 0 (0 = the one-hot label itself)"),
-            (0.0 < self.real_label <= 1.0, "real_label must be in (0, 1]"),
-            (0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)"),
-            (0.0 <= self.d_dropout < 1.0, "d_dropout must be in [0, 1)"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(f"invalid GANConfig: {message}")
-        object.__setattr__(self, "g_hidden", tuple(int(h) for h in self.g_hidden))
-        object.__setattr__(self, "d_hidden", tuple(int(h) for h in self.d_hidden))
+        """Check every field against its rule in :data:`FIELD_RULES` (types too: a string is not a
+        learning rate, 2.5 is not a width), store each in its plain Python type (NumPy integers
+        become ``int``, so the configuration can be saved as JSON), then bound the networks' size."""
+        for f in dataclasses.fields(self):
+            rule = FIELD_RULES.get(f.name)
+            if rule is not None:
+                try:
+                    object.__setattr__(self, f.name, rule(f.name, getattr(self, f.name)))
+                except ValueError as err:
+                    raise ValueError(f"invalid GANConfig: {err}") from None
+        counts = self.parameter_counts()
+        if max(counts) > MAX_NETWORK_PARAMS:
+            raise ValueError(
+                f"invalid GANConfig: the generator would have {counts[0]:,} parameters and the discriminator "
+                f"{counts[1]:,}; each may have at most {MAX_NETWORK_PARAMS:,} (ganlib.config.MAX_NETWORK_PARAMS): "
+                "choose smaller latent_dim, g_hidden or d_hidden"
+            )
+
+    def parameter_counts(self) -> tuple[int, int]:
+        """(generator, discriminator) parameter counts, computed from the widths without building anything.
+
+        A conditional network adds its label embedding (num_classes x embedding_dim) and a first
+        layer that is wider by embedding_dim (or by num_classes without an embedding)."""
+        extra_width = (self.embedding_dim or self.num_classes) if self.num_classes else 0
+        embedding = self.num_classes * self.embedding_dim if self.num_classes else 0
+        return (
+            embedding + _mlp_params([self.latent_dim + extra_width, *self.g_hidden, self.data_dim]),
+            embedding + _mlp_params([self.data_dim + extra_width, *self.d_hidden, 1]),
+        )
 
     def replace(self, **changes) -> GANConfig:
         """A copy with some fields changed; unknown names raise a clear error."""

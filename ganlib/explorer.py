@@ -24,6 +24,8 @@ Example::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from . import paths
@@ -83,34 +85,55 @@ class LatentExplorer(AnalysisPanel, ExplorerView):
         self._last_analysis = -np.inf
         self._x = None  # the image on display, (784,) in [-1, 1]
         self._seed_rng = np.random.default_rng()
+        self._callback_error, self._loaded_message = False, ""
         self._connect()
         self.classifier, self.classifier_error = self._init_classifier(classifier)
         self.nearest, self.nearest_error = self._init_nearest(train_images)
         self.load(checkpoint)
 
     def _connect(self) -> None:
-        """Wire each input widget to what it changes."""
-        self.seed.observe(self._on_seed, names="value")
-        self.digit.observe(self._on_digit, names="value")
-        self.new_z_button.on_click(self._on_new_z)
-        self.reset_button.on_click(lambda _: self._reset_sliders())
+        """Wire each input widget to what it changes (through :meth:`_guarded`)."""
+        guarded = self._guarded
+        self.seed.observe(guarded(self._on_seed), names="value")
+        self.digit.observe(guarded(self._on_digit), names="value")
+        self.new_z_button.on_click(guarded(self._on_new_z))
+        self.reset_button.on_click(guarded(lambda _: self._reset_sliders()))
         for s in self.sliders:
-            s.observe(self._on_control, names="value")
+            s.observe(guarded(self._on_control), names="value")
         for w in (self.seed_a, self.seed_b, self.method):
-            w.observe(self._on_endpoints, names="value")
-        self.t.observe(self._on_control, names="value")
-        self.tabs.observe(self._on_control, names="selected_index")
-        self.load_button.on_click(lambda _: self.load(self.path.value))
+            w.observe(guarded(self._on_endpoints), names="value")
+        self.t.observe(guarded(self._on_control), names="value")
+        self.tabs.observe(guarded(self._on_control), names="selected_index")
+        self.load_button.on_click(guarded(lambda _: self.load(self.path.value)))
+
+    def _guarded(self, callback):
+        """``callback`` for a widget: an error (e.g. a negative seed typed in a box) is shown in the
+        status line, where the user sees it, instead of raising into the kernel's log; the image
+        on display stays. The next callback that succeeds clears the message."""
+
+        def run(*args):
+            try:
+                callback(*args)
+            except Exception as err:  # noqa: BLE001 - shown to the user, the explorer keeps working
+                self._callback_error = True
+                self.show_status(reason(err), error=True)
+                return
+            if self._callback_error:
+                self._callback_error = False
+                self.show_status(self._loaded_message, error=False)
+
+        return run
 
     # -- the model ------------------------------------------------------------------------------
     def load(self, checkpoint=None) -> bool:
         """Load a generator checkpoint (None = the shipped generator). On failure the error is
         shown in ``status`` (and kept in ``error``), the previous model stays, and False is returned."""
-        from .checkpoint import CheckpointError, load_generator, num_classes_of
+        from .checkpoint import load_generator, num_classes_of
 
         typed = checkpoint is not None and str(checkpoint).strip() != ""
-        path = paths.resolve_user_path(checkpoint) if typed else paths.default_generator_path()
+        path = Path(str(checkpoint).strip()) if typed else paths.default_generator_path()
         try:
+            path = paths.resolve_user_path(path) if typed else path
             G, metadata = load_generator(path)
             config = metadata["config"]
             latent_dim, dist = int(config["latent_dim"]), str(config["latent_dist"])
@@ -120,7 +143,7 @@ class LatentExplorer(AnalysisPanel, ExplorerView):
             directions, eigenvalues = latent_directions(
                 G, latent_dim, dist, self.n_directions, n_samples=self.direction_samples, num_classes=num_classes
             )
-        except (CheckpointError, OSError, ValueError, KeyError, TypeError) as err:
+        except Exception as err:  # noqa: BLE001 - whatever it is (even MemoryError), the previous model stays
             self.error = f"could not load {path}: {reason(err)}"
             self.show_status(self.error, error=True)
             if self.G is None:
@@ -132,7 +155,8 @@ class LatentExplorer(AnalysisPanel, ExplorerView):
         self.directions, self.eigenvalues = directions, eigenvalues
         self.error = None
         self._configure_for_model()
-        self.show_status(f"loaded {path} ({describe(metadata)})", error=False)
+        self._loaded_message = f"loaded {path} ({describe(metadata)})"
+        self.show_status(self._loaded_message, error=False)
         return True
 
     def _configure_for_model(self) -> None:

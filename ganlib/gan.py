@@ -165,6 +165,8 @@ class GAN:
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.config.latent_dim:
             raise ValueError(f"z must have shape (N, {self.config.latent_dim}), got {z.shape}")
+        if not np.all(np.isfinite(z)):
+            raise ValueError("z contains NaN or Inf: the generator would only return NaN images")
         return self.sampler.forward(self._with_label(z, y))
 
     def sample(self, n: int, rng=None, digits=None) -> np.ndarray:
@@ -174,6 +176,8 @@ class GAN:
         Conditional GAN only: ``digits`` is one label for all n, or (n,) labels; None gives every
         class equally often, in the order 0, 1, ..., C-1, 0, 1, ... (:func:`~ganlib.condition.balanced_labels`).
         """
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a whole number >= 0, got {n!r}")
         rng = np.random.default_rng(rng)
         c = self.config.num_classes
         if digits is not None and not c:
@@ -182,9 +186,8 @@ class GAN:
         if c:
             y = balanced_labels(n, c) if digits is None else np.full(n, digits) if np.ndim(digits) == 0 else digits
             y = check_labels(y, n, c)
-        return np.concatenate(
-            [self.generate(self._draw_latent(rng, min(1000, n - i)), _rows(y, i, 1000)) for i in range(0, n, 1000)]
-        )
+        parts = [self.generate(self._draw_latent(rng, min(1000, n - i)), _rows(y, i, 1000)) for i in range(0, n, 1000)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.config.data_dim), dtype=np.float32)
 
     # -- Algorithm 1 ---------------------------------------------------------------------
     def discriminator_step(self, x_real: np.ndarray, y_real=None) -> tuple[float, float, float]:

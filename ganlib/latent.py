@@ -41,7 +41,17 @@ def latent_from_seed(seed: int, latent_dim: int, dist: str = "gaussian") -> np.n
     ``dist`` is ``"gaussian"`` (N(0, I)) or ``"uniform"`` (U(-1, 1) per coordinate),
     as in ``GANConfig.latent_dist``.
     """
-    return sample_prior(np.random.default_rng(int(seed)), int(latent_dim), dist)
+    seed = _whole("seed", seed, 0)
+    if seed >= 2**64:
+        raise ValueError(f"seed must be a whole number from 0 to 2**64 - 1, got {seed}")
+    return sample_prior(np.random.default_rng(seed), _whole("latent_dim", latent_dim, 1), dist)
+
+
+def _whole(name: str, value, low: int) -> int:
+    """``value`` as an int, if it is a whole number >= ``low`` (else a ValueError naming ``name``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)
 
 
 def prior_std(dist: str) -> float:
@@ -157,7 +167,9 @@ def latent_directions(
     expectation runs over the labels too and the directions are *style* directions
     shared by all digits.
     """
-    n_directions = min(int(n_directions), int(latent_dim))
+    latent_dim = _whole("latent_dim", latent_dim, 1)
+    n_directions = min(_whole("n_directions", n_directions, 1), latent_dim)
+    n_samples, batch_size = _whole("n_samples", n_samples, 1), _whole("batch_size", batch_size, 1)
     rng = np.random.default_rng(seed)
     metric = np.zeros((latent_dim, latent_dim), dtype=np.float64)
     ink = np.zeros(latent_dim, dtype=np.float64)

@@ -6,6 +6,7 @@ code as dragging the slider in a browser (tests/test_browser.py checks the brows
 
 import asyncio
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -280,6 +281,7 @@ def test_bad_checkpoint_path_shows_a_message_and_keeps_the_model(explorer, tmp_p
     assert "could not load" in explorer.status.value and "no checkpoint at" in explorer.status.value
     assert "Traceback" not in explorer.status.value
     assert explorer.G is G
+    explorer.tabs.selected_index = 0
     before = explorer.image.value
     explorer.sliders[0].value = 1.0  # the previous model still works
     assert explorer.image.value != before
@@ -496,3 +498,106 @@ def test_the_classifier_beside_the_image_reads_the_chosen_digit(train_images):
         e.digit.value = d
         assert f"Classifier</b>: {d} " in e.prediction.value
         assert e.image.value == render_png(row[d])
+
+
+# ----------------------------------------------------------------------------- error paths, through the UI
+
+
+def _still_works(explorer, G):
+    """The previous model is still loaded and still answers the sliders."""
+    assert explorer.G is G
+    explorer.tabs.selected_index = 0
+    before = explorer.image.value
+    explorer.sliders[0].value = 0.5 if explorer.sliders[0].value != 0.5 else -0.5
+    assert explorer.image.value != before
+
+
+@pytest.mark.parametrize("box", ["seed", "seed_a", "seed_b"])
+def test_a_negative_seed_is_reported_in_the_status_line(explorer, box):
+    if box != "seed":
+        explorer.tabs.selected_index = 1
+    image, G = explorer.image.value, explorer.G
+    getattr(explorer, box).value = -1  # typed in the box: no exception may reach the widget library
+    assert "seed must be a whole number" in explorer.status.value and "ge-error" in explorer.status.value
+    assert explorer.image.value == image
+    getattr(explorer, box).value = 7  # a valid seed: the digit follows and the message goes
+    assert "loaded" in explorer.status.value and "ge-error" not in explorer.status.value
+    assert explorer.image.value != image or box == "seed_b"
+    _still_works(explorer, G)
+
+
+def _damaged_generators(tmp_path, checkpoint):
+    """Files that used to make the Load button raise (zlib.error, RuntimeError, huge allocations, ...)."""
+    import zipcraft
+
+    ms = zipcraft.members(checkpoint)
+
+    def variant(name, change):
+        path = tmp_path / name
+        path.write_bytes(zipcraft.build([change(m) if m.name == "G/0.W.npy" else m for m in ms]))
+        return path
+
+    meta = json.loads(str(np.load(checkpoint)["metadata.json"]))
+    meta["config"]["g_hidden"] = [100_000, 100_000]
+    big = tmp_path / "huge-config.npz"
+    np.savez(big, **{**{k: v for k, v in np.load(checkpoint).items()}, "metadata.json": np.array(json.dumps(meta))})
+    return {
+        variant("bad-deflate.npz", lambda m: m.with_(data=m.data[:40] + bytes(200) + m.data[240:])): "damaged",
+        variant("encrypted.npz", lambda m: m.with_(flags=1)): "encrypted",
+        variant("lzma.npz", lambda m: m.with_(method=14)): "compression method 14",
+        variant("huge.npz", lambda m: zipcraft.stored(m.name, zipcraft.npy_header((10**11,)))): "does not fit",
+        big: "at most 20,000,000",
+        tmp_path: "is a folder",
+        tmp_path / ("x" * 300): "cannot",
+    }
+
+
+def test_damaged_files_given_to_load_are_reported_and_the_model_stays(explorer, checkpoint, tmp_path):
+    G = explorer.G
+    for path, message in _damaged_generators(tmp_path, checkpoint).items():
+        explorer.path.value = str(path)
+        explorer.load_button.click()
+        assert "could not load" in explorer.status.value and message in explorer.status.value, path
+        _still_works(explorer, G)
+
+
+@pytest.mark.parametrize("error", [MemoryError("no memory"), AttributeError("x"), RuntimeError("y")])
+def test_any_failure_of_load_is_reported_and_the_model_stays(explorer, monkeypatch, checkpoint, error):
+    import ganlib.checkpoint
+
+    def fail(path):
+        raise error
+
+    monkeypatch.setattr(ganlib.checkpoint, "load_generator", fail)
+    G = explorer.G
+    explorer.path.value = str(checkpoint)
+    explorer.load_button.click()
+    assert "could not load" in explorer.status.value and type(error).__name__ in explorer.status.value
+    _still_works(explorer, G)
+
+
+def test_latent_directions_check_their_arguments(checkpoint):
+    from ganlib.checkpoint import load_generator
+
+    G, _ = load_generator(checkpoint)
+    for kwargs, message in [
+        (dict(n_directions=-1), "n_directions must be"),
+        (dict(n_directions=0), "n_directions must be"),
+        (dict(n_samples=0), "n_samples must be"),
+        (dict(batch_size=0), "batch_size must be"),
+        (dict(latent_dim=0), "latent_dim must be"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            latent_directions(G, **{"latent_dim": 100, **kwargs})
+    with pytest.raises(ValueError, match="seed must be"):
+        latent_from_seed(-1, 100)
+
+
+def test_nearest_neighbours_and_strips_refuse_what_they_cannot_show(train_images):
+    nn = NearestNeighbours(train_images)
+    x = np.zeros(784, np.float32)
+    x[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        nn.query(x)
+    with pytest.raises(ValueError, match="at least one image"):
+        render_strip(np.zeros((0, 784), np.float32))

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from . import paths
-from .archive import CheckpointError, read_archive, write_archive
+from .archive import CheckpointError, open_archive, write_archive
+from .config import MAX_HIDDEN_LAYERS, MAX_NETWORK_PARAMS
 from .data import load_mnist, to_tanh_range
 from .images import IMAGE_SIZE, check_images
 from .layers import Dense, Dropout, ReLU
@@ -210,18 +211,36 @@ class Classifier:
         path = Path(path) if path is not None else paths.default_classifier_path()
         fix = f"Make it again with `{REGENERATE_COMMAND}` (a few minutes on 2 cores; --out PATH writes elsewhere)."
         try:
-            metadata, arrays = read_archive(path, ("classifier",))
+            with open_archive(path, ("classifier",)) as archive:
+                metadata = archive.metadata
+                sizes = _checked_sizes(path, metadata.get("sizes"))
+                net = build_classifier_network(sizes)
+                state = {name: archive.array(name, value.shape, kinds="f") for name, value in net.named_parameters()}
+                unexpected = sorted(set(archive.names()) - set(state))
+                if unexpected:
+                    raise CheckpointError(f"classifier {path} has arrays {unexpected} that {sizes} does not have")
+                net.load_state_dict(state)
         except CheckpointError as err:
             raise CheckpointError(f"{err}. {fix}") from None
-        sizes = metadata.get("sizes")
-        if not isinstance(sizes, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes):
-            raise CheckpointError(f"classifier {path}: 'sizes' must be a list of integers, got {sizes!r}. {fix}")
-        try:
-            net = build_classifier_network(sizes)
-            net.load_state_dict(arrays)
         except ValueError as exc:
             raise CheckpointError(f"classifier {path} does not fit the architecture {sizes}: {exc}. {fix}") from None
         return cls(net.eval(), metadata)
+
+
+def _checked_sizes(path, sizes) -> list[int]:
+    """The layer widths recorded in a classifier file: 784, hidden widths, 10; at most MAX_NETWORK_PARAMS weights."""
+    if (
+        not isinstance(sizes, list)
+        or not 2 <= len(sizes) <= MAX_HIDDEN_LAYERS + 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)
+    ):
+        raise CheckpointError(f"classifier {path}: 'sizes' must be a list of positive integers, got {sizes!r}")
+    if sizes[0] != IMAGE_SIZE or sizes[-1] != NUM_CLASSES:
+        raise CheckpointError(f"classifier {path}: 'sizes' must run from {IMAGE_SIZE} to {NUM_CLASSES}, got {sizes}")
+    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n > MAX_NETWORK_PARAMS:
+        raise CheckpointError(f"classifier {path}: sizes {sizes} mean {n:,} parameters, over {MAX_NETWORK_PARAMS:,}")
+    return sizes
 
 
 def _shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:

@@ -7,6 +7,9 @@ Examples::
     python -m ganlib train --resume runs/default/checkpoint.npz --epochs 10
     python -m ganlib sample --checkpoint runs/default/checkpoint.npz --n 100 --out samples.npy
     python -m ganlib sample --n 100 --out samples.npy       # from the shipped generator
+    python -m ganlib train --config conditional --out runs/conditional   # a conditional GAN: choose the digit
+    python -m ganlib sample --checkpoint runs/conditional/generator.npz --n 100 --digit 3 --out threes.npy
+    python -m ganlib sample --n 100 --digit 3 --out threes.npy    # from the shipped conditional generator
     python -m ganlib evaluate                               # the shipped generator
 """
 
@@ -15,11 +18,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy_format
+
+#: The most images ``sample`` writes (31 GB of float32, streamed to the file a chunk at a time)
+#: and ``evaluate`` measures (held in memory: 313 MB, each compared with 50,000 training images).
+MAX_SAMPLE_N = 10_000_000
+MAX_EVALUATE_N = 100_000
+TRAIN_OUTPUTS = ("checkpoint.npz", "generator.npz", "samples.png", "progress.gif", "history.json")
+
+
+class UserError(Exception):
+    """A problem the user can fix (an option's value, a file): reported as one line, exit status 2."""
 
 
 def _config_overrides(args) -> dict:
@@ -131,14 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser(
         "sample",
         help="write N generated images to a .npy file",
-        description="Write an (N, 784) float32 array in [-1, 1] of generated images.",
+        description="Write an (N, 784) float32 array in [-1, 1] of generated images. A conditional generator "
+        "draws N images of --digit, or without it the ten digits equally often, and then also writes their "
+        "labels, (N,) int64, next to OUT as OUT.labels.npy (e.g. samples.labels.npy).",
     )
     sample.add_argument(
-        "--checkpoint", type=Path, help="a checkpoint or generator .npz (default: the shipped generator)"
+        "--checkpoint",
+        type=Path,
+        help="a checkpoint or generator .npz (default: the shipped generator; with --digit, the shipped "
+        "conditional generator)",
     )
     sample.add_argument("--n", type=int, required=True, help="number of images")
     sample.add_argument("--out", type=Path, required=True, help="output .npy path")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
+    sample.add_argument(
+        "--digit",
+        type=int,
+        help="conditional generators only: all N images of this digit (default: every digit equally often, "
+        "labels written to OUT.labels.npy)",
+    )
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -166,9 +194,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(parser, name, value):
+def _fail(message: str) -> None:
+    raise UserError(message)
+
+
+def _positive(name, value):
     if value is not None and value <= 0:
-        parser.error(f"{name} must be positive, got {value}")
+        _fail(f"{name} must be positive, got {value}")
+
+
+def _in_range(name, value, low, high):
+    if value is not None and not low <= value <= high:
+        _fail(f"{name} must be between {low:,} and {high:,}, got {value:,}")
+
+
+def _check_output(option: str, path: Path, folder: bool = False, names=()) -> None:
+    """Before any work: ``path`` can be written as a file (or, ``folder=True``, as a folder to hold ``names``)."""
+    problem = _output_problem(path, folder)
+    for name in names if problem is None else ():
+        if (path / name).is_dir():
+            problem = f"{path / name} is a folder, where the file {name} would go"
+            break
+    if problem is not None:
+        _fail(f"{option} {path}: {problem}")
+
+
+def _output_problem(path: Path, folder: bool) -> str | None:
+    """Why ``path`` cannot be written, or None. Writes nothing but a probe file, removed at once."""
+    if "\0" in str(path):
+        return "the name contains a NUL byte"
+    try:
+        if path.exists() and path.is_dir() != folder:
+            return "is a file; give a folder" if folder else "is a folder; give a file name"
+        if path.exists() and not folder and not path.is_file():
+            return "is not a regular file"
+        existing = next(p for p in (path, *path.parents) if os.path.lexists(p))
+        if not existing.is_dir():
+            return f"{existing} is not a folder"
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".ganlib-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:  # no permission, a read-only file system, a name too long, a symlink loop
+        return f"cannot write there ({err.strerror or err})"
+    return None
+
+
+def _load_mnist_splits(*splits) -> None:
+    """Load (and cache) the MNIST splits a command needs, so that a missing or corrupt file stops it early."""
+    from .data import load_mnist
+
+    for split in splits:
+        load_mnist(split)
+
+
+def _check_seed(seed):
+    if not 0 <= seed < 2**64:
+        _fail(f"--seed must be a whole number from 0 to 2**64 - 1, got {seed}")
 
 
 def cmd_train(args, parser) -> int:
@@ -177,32 +258,46 @@ def cmd_train(args, parser) -> int:
     from .data import load_mnist, to_tanh_range
     from .gan import GAN, TrainingDiverged
 
-    _positive(parser, "--limit", args.limit)
-    _positive(parser, "--snapshot-every", args.snapshot_every)
+    _positive("--limit", args.limit)
+    _positive("--snapshot-every", args.snapshot_every)
     overrides = _config_overrides(args)
     try:
         if args.resume:
-            gan = load_checkpoint(args.resume)
-            epochs = overrides.pop("epochs", gan.config.epochs - gan.epoch)
+            gan = load_checkpoint(args.resume)  # checked in full: what loads will save again after training
+            epochs = overrides.pop("epochs", max(0, gan.config.epochs - gan.epoch))
             if overrides:
-                parser.error(
+                _fail(
                     f"--resume uses the checkpoint's configuration; only --epochs may be given, not {sorted(overrides)}"
                 )
+            if not 0 <= epochs <= 1_000_000:
+                _fail(f"--epochs must be from 0 to 1,000,000, got {epochs}")
         else:
             gan = GAN(CONFIGS[args.config].replace(**overrides))
             epochs = gan.config.epochs
     except ValueError as err:
-        parser.error(str(err))
-    X = to_tanh_range(load_mnist("train")[0][: args.limit])
-    print(
-        f"training {gan.config.epochs if not args.resume else epochs} epochs on {len(X)} images; writing to {args.out}/"
-    )
+        _fail(str(err))
+    _check_output("--out", args.out, folder=True, names=TRAIN_OUTPUTS)
+    images, labels = load_mnist("train")
+    X = to_tanh_range(images[: args.limit])
+    y = labels[: args.limit] if gan.config.num_classes else None  # a conditional GAN trains on the digits' labels
+    m, k = gan.config.batch_size, gan.config.k
+    if len(X) < m * k:
+        _fail(
+            f"one iteration needs batch_size * k = {m} * {k} = {m * k:,} images, but "
+            f"{'--limit leaves' if args.limit else 'the training set has'} {len(X):,}"
+        )
+    print(f"training {epochs} epochs on {len(X)} images; writing to {args.out}/")
     start = time.perf_counter()
     try:
-        history = gan.train(X, epochs=epochs, progress=not args.no_progress, snapshot_every=args.snapshot_every)
+        history = gan.train(X, y, epochs=epochs, progress=not args.no_progress, snapshot_every=args.snapshot_every)
     except TrainingDiverged as err:
-        print(f"error: {err}", file=sys.stderr)
+        where = _save_checkpoint_safely(gan, args.out / "checkpoint-diverged.npz", save_checkpoint)
+        print(f"error: {err}\n  The model as it was before that step is in {where}.", file=sys.stderr)
         return 1
+    except BaseException:  # a bug or no memory left: keep what was trained, then let the error be seen
+        where = _save_checkpoint_safely(gan, args.out / "checkpoint-rescued.npz", save_checkpoint)
+        print(f"error: training failed; the model trained so far is in {where}", file=sys.stderr)
+        raise
     seconds = time.perf_counter() - start
     _write_outputs(gan, args.out, seconds, save_checkpoint, save_generator)
     state = "interrupted; saved what was trained so far" if history.interrupted else "done"
@@ -210,14 +305,22 @@ def cmd_train(args, parser) -> int:
     return 130 if history.interrupted else 0
 
 
-def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generator) -> None:
-    from . import images
+def _save_checkpoint_safely(gan, path: Path, save_checkpoint) -> Path:
+    """Save ``gan`` to ``path``, or, if that fails, to a new folder in the system's temporary folder."""
+    try:
+        return save_checkpoint(gan, path)
+    except Exception as err:  # noqa: BLE001 - whatever went wrong, the model must be written somewhere
+        fallback = Path(tempfile.mkdtemp(prefix="ganlib-rescued-")) / path.name
+        print(f"error: could not write {path} ({err}); writing {fallback} instead", file=sys.stderr)
+        return save_checkpoint(gan, fallback)
 
-    out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(gan, out / "checkpoint.npz")
-    save_generator(gan, out / "generator.npz", {"train_seconds": round(seconds, 1)})
-    images.save_grid_png(gan.generate(gan.fixed_z), out / "samples.png")
-    images.save_gif(gan.history, out / "progress.gif")
+
+def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generator) -> None:
+    """The checkpoint first (anywhere, if ``out`` fails), then the generator, pictures and summary."""
+    from . import images
+    from .archive import atomic_write
+
+    checkpoint = _save_checkpoint_safely(gan, out / "checkpoint.npz", save_checkpoint)
     summary = {
         "iterations": gan.iteration,
         "epochs": gan.epoch,
@@ -226,50 +329,99 @@ def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generat
         "final_loss_g": gan.history.loss_g[-1] if gan.history.loss_g else None,
         "config": gan.config.to_dict(),
     }
-    (out / "history.json").write_text(json.dumps(summary, indent=2))
-    for name in ("checkpoint.npz", "generator.npz", "samples.png", "progress.gif", "history.json"):
+    try:
+        save_generator(gan, out / "generator.npz", {"train_seconds": round(seconds, 1)})
+        nrow = gan.config.num_classes or None  # conditional: a column per digit (fixed labels 0, 1, ..., 9, 0, ...)
+        images.save_grid_png(gan.generate(gan.fixed_z, gan.fixed_y), out / "samples.png", nrow=nrow)
+        images.save_gif(gan.history, out / "progress.gif", nrow=nrow or 8)
+        atomic_write(out / "history.json", lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    except (OSError, ValueError) as err:
+        raise UserError(f"could not write the outputs in {out} ({err}); the trained model is in {checkpoint}") from err
+    for name in TRAIN_OUTPUTS:
         print(f"  wrote {out / name}")
 
 
-def generate_samples(path: Path | None, n: int, seed: int = 0) -> np.ndarray:
-    """(n, 784) float32 in [-1, 1] from a checkpoint or generator file (None: the shipped generator)."""
-    from .checkpoint import load_generator, sample_generator
-
-    G, meta = load_generator(path)
-    return sample_generator(G, meta, n, seed)
+def labels_path(out: Path) -> Path:
+    """Where ``sample`` writes a conditional generator's labels: ``F.npy`` -> ``F.labels.npy``."""
+    return out.with_suffix(".labels.npy")
 
 
 def cmd_sample(args, parser) -> int:
-    from .checkpoint import CheckpointError
+    """Stream the samples to the .npy file a chunk at a time: memory stays flat whatever ``--n``."""
+    from .archive import atomic_write
+    from .checkpoint import generator_labels, iter_samples, load_generator
+    from .paths import default_conditional_generator_path
 
-    _positive(parser, "--n", args.n)
+    _positive("--n", args.n)
+    _in_range("--n", args.n, 1, MAX_SAMPLE_N)
+    _check_seed(args.seed)
     if args.out.suffix != ".npy":
-        parser.error(f"--out must end in .npy, got {args.out}")
+        _fail(f"--out must end in .npy, got {args.out}")
+    _check_output("--out", args.out)
+    checkpoint = args.checkpoint
+    if checkpoint is None and args.digit is not None:
+        checkpoint = default_conditional_generator_path()  # asking for a digit: the shipped model that can
+    G, meta = load_generator(checkpoint)
     try:
-        samples = generate_samples(args.checkpoint, args.n, args.seed)
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(args.out, samples.astype(np.float32))
-    print(f"wrote {args.out}: {samples.shape} float32 in [{samples.min():.2f}, {samples.max():.2f}]")
+        labels = generator_labels(meta, args.n, args.digit)
+    except ValueError as err:  # a digit out of range, or asked of an unconditional generator
+        raise UserError(f"--digit: {err}") from None
+    shape = (args.n, meta["config"]["data_dim"])
+    needed = 128 + 4 * shape[0] * shape[1]
+    free = shutil.disk_usage(next(p for p in (args.out, *args.out.parents) if p.exists())).free
+    if needed > free:
+        raise UserError(f"{args.out} would take {needed / 1e9:.2f} GB, but its disk has {free / 1e9:.2f} GB free")
+    low, high = np.inf, -np.inf
+
+    def write(f):
+        nonlocal low, high
+        npy_format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        for chunk in iter_samples(G, meta, args.n, args.seed, digits=labels):
+            low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+            f.write(np.ascontiguousarray(chunk, dtype="<f4").tobytes())
+
+    try:
+        atomic_write(args.out, write)
+    except OSError as err:
+        raise UserError(f"could not write {args.out} ({err}); nothing was changed there") from err
+    print(f"wrote {args.out}: {shape} float32 in [{low:.2f}, {high:.2f}]")
+    if labels is not None and args.digit is not None:
+        print(f"  all {len(labels)} of digit {args.digit}")
+    elif labels is not None:
+        try:
+            atomic_write(labels_path(args.out), lambda f: np.save(f, labels))
+        except OSError as err:
+            raise UserError(f"could not write {labels_path(args.out)} ({err})") from err
+        print(f"wrote {labels_path(args.out)}: their labels, ({len(labels)},) int64, every digit equally often")
     return 0
 
 
 def cmd_evaluate(args, parser) -> int:
     from . import metrics
-    from .checkpoint import CheckpointError
+    from .archive import atomic_write
+    from .checkpoint import load_generator, sample_generator
+    from .config import IMAGE_DIM
 
-    _positive(parser, "--n", args.n)
-    try:
-        samples = generate_samples(args.checkpoint, args.n, args.seed)
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    _in_range("--n", args.n, 2, MAX_EVALUATE_N)
+    _check_seed(args.seed)
+    if args.json:
+        _check_output("--json", args.json)
+    _load_mnist_splits("train", "validation", "test")  # what the metrics compare with: any problem shows now
+    G, meta = load_generator(args.checkpoint)
+    if meta["config"]["data_dim"] != IMAGE_DIM:
+        raise UserError(
+            f"{args.checkpoint} makes {meta['config']['data_dim']}-dimensional data, not 28x28 images: "
+            "evaluate measures MNIST images"
+        )
+    samples = sample_generator(G, meta, args.n, args.seed)
     results = metrics.evaluate_samples(samples, parzen=not args.no_parzen)
     print(metrics.format_evaluation(results))
     if args.json:
-        args.json.write_text(json.dumps(metrics.to_jsonable(results), indent=2))
+        text = json.dumps(metrics.to_jsonable(results), indent=2)
+        try:
+            atomic_write(args.json, lambda f: f.write(text.encode()))
+        except OSError as err:
+            raise UserError(f"could not write {args.json} ({err})") from err
         print(f"wrote {args.json}")
     return 0
 
@@ -278,10 +430,19 @@ def cmd_train_classifier(args, parser) -> int:
     """Train with :func:`ganlib.classifier.train_classifier`; save unless the test accuracy is too low."""
     import shlex
 
+    from . import paths
     from .classifier import REGENERATE_COMMAND, train_classifier
 
-    _positive(parser, "--epochs", args.epochs)
-    _positive(parser, "--batch-size", args.batch_size)
+    _positive("--epochs", args.epochs)
+    _positive("--batch-size", args.batch_size)
+    _check_seed(args.seed)
+    if not 0.0 <= args.min_accuracy <= 1.0:  # `not` also refuses NaN
+        _fail(f"--min-accuracy must be between 0 and 1, got {args.min_accuracy}")
+    out = args.out if args.out is not None else paths.default_classifier_path()
+    if out.suffix != ".npz":
+        _fail(f"--out must end in .npz, got {out}")
+    _check_output("--out", out)
+    _load_mnist_splits("train", "validation", "test")  # found before training, not after
     command = " ".join([REGENERATE_COMMAND, *(shlex.quote(a) for a in args.argv[1:])])
     clf, acc = train_classifier(args.epochs, args.seed, args.batch_size, progress=True, command=command)
     if acc < args.min_accuracy:
@@ -289,7 +450,11 @@ def cmd_train_classifier(args, parser) -> int:
             f"test accuracy {acc:.4f} is below --min-accuracy {args.min_accuracy}; weights not saved", file=sys.stderr
         )
         return 1
-    print(f"saved {clf.save(args.out)}")
+    try:
+        print(f"saved {clf.save(out)}")
+    except OSError as err:
+        fallback = clf.save(Path(tempfile.mkdtemp(prefix="ganlib-rescued-")) / out.name)
+        raise UserError(f"could not write {out} ({err}); the trained classifier is in {fallback}") from err
     return 0
 
 
@@ -307,4 +472,14 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv
-    return COMMANDS[args.command](args, parser)
+    from .archive import CheckpointError
+    from .idx import MNISTError
+
+    try:
+        return COMMANDS[args.command](args, parser)
+    except (CheckpointError, MNISTError, UserError) as err:  # something to fix: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

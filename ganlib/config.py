@@ -3,24 +3,174 @@
 :class:`GANConfig` lists the fields with their defaults and why; :data:`CONFIGS` names the
 configurations the series uses; :func:`build_generator` and :func:`build_discriminator`
 turn a configuration into networks; :func:`sample_prior` draws the latent codes z.
+A configuration with ``num_classes > 0`` is a conditional GAN: both networks take the class
+label too, next to their usual input (:mod:`ganlib.condition`).
 The training algorithm that uses them is in :mod:`ganlib.gan`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import Dense, Dropout, LeakyReLU, Tanh
+from .layers import Dense, Dropout, LabelEmbedding, LeakyReLU, Tanh
 from .losses import GENERATOR_LOSSES
 from .network import Sequential
 from .optim import SGD
 
-__all__ = ["CONFIGS", "IMAGE_DIM", "GANConfig", "build_discriminator", "build_generator", "sample_prior"]
+__all__ = [
+    "CONFIGS",
+    "FIELD_RULES",
+    "IMAGE_DIM",
+    "MAX_NETWORK_PARAMS",
+    "GANConfig",
+    "build_discriminator",
+    "build_generator",
+    "sample_prior",
+]
 
 IMAGE_DIM = 28 * 28
+
+#: The most parameters one network may have: 20 million, 80 MB of float32 weights (the default G
+#: has 0.56 million). A configuration asking for more is refused before anything is built, so a
+#: mistyped width or a damaged checkpoint cannot make ganlib allocate gigabytes.
+MAX_NETWORK_PARAMS = 20_000_000
+MAX_HIDDEN_LAYERS = 32
+INITS = ("glorot", "he", "1/fan_in")  # Dense's named initialisations (ganlib.layers); "1/fan_in" is the original post's
+
+
+# -- the rule of each field: check its type and range, return the value in its plain Python type --
+def _interval(text: str):
+    """``"[0, 1)"`` -> a test ``inside(x)`` for that interval (``inf`` for no upper bound)."""
+    low, high = (float(part) if part.strip() == "inf" else int(part) for part in text[1:-1].replace("_", "").split(","))
+    above = (lambda x: x >= low) if text[0] == "[" else (lambda x: x > low)
+    below = (lambda x: x <= high) if text[-1] == "]" else (lambda x: x < high)
+    return lambda x: above(x) and below(x)
+
+
+def _shown(value) -> str:
+    """The value and its type for an error message, cut short if long."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more than 4300 digits
+        return "an integer too large to print"
+    return f"{text[:40]}...({len(text)} characters)" if len(text) > 60 else f"{text} ({type(value).__name__})"
+
+
+def _integer(interval: str):
+    """A whole number (Python or NumPy integer, not bool) in ``interval``, e.g. ``"[1, inf)"``."""
+    inside = _interval(interval)
+
+    def rule(name, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be a whole number in {interval}, got {_shown(value)}")
+        if not inside(int(value)):
+            raise ValueError(f"{name} must be in {interval}, got {_shown(value)}")
+        return int(value)
+
+    return rule
+
+
+def _real(interval: str):
+    """A finite number (int or float, Python or NumPy, not bool) in ``interval``, e.g. ``"[0, 1)"``."""
+    inside = _interval(interval)
+
+    def rule(name, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a number in {interval}, got {_shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not (math.isfinite(number) and inside(number)):
+            raise ValueError(f"{name} must be in {interval}, got {_shown(value)}")
+        return number
+
+    return rule
+
+
+def _boolean(name, value):
+    """True or False (a NumPy bool too); not 0, 1 or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {_shown(value)}")
+    return bool(value)
+
+
+def _choice(*options):
+    def rule(name, value):
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {_shown(value)}")
+        return value
+
+    return rule
+
+
+def _widths(name, value):
+    """Hidden-layer widths: a list or tuple of whole numbers >= 1 (at most MAX_HIDDEN_LAYERS of them)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = tuple(value)
+    if not isinstance(value, (list, tuple)) or len(value) > MAX_HIDDEN_LAYERS:
+        raise ValueError(
+            f"{name} must be a list of at most {MAX_HIDDEN_LAYERS} layer widths, e.g. (256, 512); got {_shown(value)}"
+        )
+    return tuple(_integer("[1, inf)")(f"each width in {name}", w) for w in value)
+
+
+def _init(name, value):
+    if isinstance(value, str) and value in INITS:
+        return value
+    try:
+        return _real("(0, inf)")(name, value)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, INITS))} or a positive standard deviation, got {_shown(value)}"
+        ) from None
+
+
+#: One rule per GANConfig field: ``rule(name, value)`` returns the value to store or raises
+#: ValueError saying what is wrong. A new field adds its rule here (tests check that every field has one).
+FIELD_RULES = {
+    "latent_dim": _integer("[1, inf)"),
+    "latent_dist": _choice("gaussian", "uniform"),
+    "g_hidden": _widths,
+    "d_hidden": _widths,
+    "leaky_slope": _real("[0, 1)"),
+    "d_dropout": _real("[0, 1)"),
+    "optimizer": _choice("adam", "sgd"),
+    "lr_g": _real("(0, inf)"),
+    "lr_d": _real("(0, inf)"),
+    "beta1": _real("[0, 1)"),
+    "beta2": _real("[0, 1)"),
+    "momentum": _real("[0, 1)"),
+    "decay_rate": _real("[0, inf)"),
+    "batch_size": _integer("[1, 1_000_000]"),
+    "k": _integer("[1, 1000]"),
+    "generator_loss": _choice(*GENERATOR_LOSSES),
+    "real_label": _real("(0, 1]"),
+    "ema_decay": _real("[0, 1)"),
+    "epochs": _integer("[0, 1_000_000]"),
+    "seed": _integer("[0, 18_446_744_073_709_551_616)"),  # [0, 2**64)
+    "init": _init,
+    "data_dim": _integer("[1, inf)"),
+    "g_output": _choice("tanh", "linear"),
+    "num_classes": _integer("[0, 100_000]"),
+    "embedding_dim": _integer("[0, 100_000]"),
+    # The original post's deviations (ganlib.original_post), each a switch or a named choice:
+    "loss_gradient": _choice("logit", "through_sigmoid_again"),
+    "g_step_updates_d": _boolean,
+    "d_split_update": _boolean,
+    "latent_source": _choice("fresh", "bank"),
+    "momentum_style": _choice(*SGD.MOMENTUM_STYLES),
+    "lr_decay": _choice(*SGD.DECAYS),
+}
+
+
+def _mlp_params(widths) -> int:
+    """Weights and biases of Dense layers between consecutive ``widths`` (Python ints: no overflow)."""
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:]))
 
 
 @dataclass(frozen=True)
@@ -77,6 +227,8 @@ class GANConfig:
     init: object = "glorot"  # Dense weight initialisation: "glorot", "he", "1/fan_in" (the post's), or a std
     data_dim: int = IMAGE_DIM  # size of one example: 784 for MNIST, 1 for the 1-D toy problem
     g_output: str = "tanh"  # "tanh" for data in [-1, 1] (images), "linear" for unbounded data
+    num_classes: int = 0  # 0: unconditional; C > 0: a conditional GAN, the label next to z and to x (condition.py)
+    embedding_dim: int = 50  # conditional only: the label enters as a learned embedding this wide (0: one-hot itself)
     # The original post's deviations from Algorithm 1, each off by default (what the post's
     # code did, with the upstream file and line: ganlib.original_post; CONFIGS["original_post"]
     # turns all of them on). Each can be switched on or off on its own.
@@ -88,36 +240,35 @@ class GANConfig:
     lr_decay: str = "per_step"  # SGD: "per_epoch_compounded" divides the current rate once per epoch
 
     def __post_init__(self):
-        checks = [
-            (self.latent_dist in ("gaussian", "uniform"), "latent_dist must be 'gaussian' or 'uniform'"),
-            (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
-            (self.generator_loss in GENERATOR_LOSSES, f"generator_loss must be one of {GENERATOR_LOSSES}"),
-            (
-                min(self.latent_dim, self.batch_size, self.k, self.data_dim) >= 1,
-                "latent_dim, batch_size, k, data_dim must be >= 1",
-            ),
-            (self.g_output in ("tanh", "linear"), "g_output must be 'tanh' or 'linear'"),
-            (self.epochs >= 0, "epochs must be >= 0"),
-            (0.0 < self.real_label <= 1.0, "real_label must be in (0, 1]"),
-            (0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)"),
-            (0.0 <= self.d_dropout < 1.0, "d_dropout must be in [0, 1)"),
-            (
-                self.loss_gradient in ("logit", "through_sigmoid_again"),
-                "loss_gradient must be 'logit' or 'through_sigmoid_again'",
-            ),
-            (self.latent_source in ("fresh", "bank"), "latent_source must be 'fresh' or 'bank'"),
-            (self.momentum_style in SGD.MOMENTUM_STYLES, f"momentum_style must be one of {SGD.MOMENTUM_STYLES}"),
-            (self.lr_decay in SGD.DECAYS, f"lr_decay must be one of {SGD.DECAYS}"),
-            (
-                isinstance(self.g_step_updates_d, bool) and isinstance(self.d_split_update, bool),
-                "g_step_updates_d and d_split_update must be True or False",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(f"invalid GANConfig: {message}")
-        object.__setattr__(self, "g_hidden", tuple(int(h) for h in self.g_hidden))
-        object.__setattr__(self, "d_hidden", tuple(int(h) for h in self.d_hidden))
+        """Check every field against its rule in :data:`FIELD_RULES` (types too: a string is not a
+        learning rate, 2.5 is not a width), store each in its plain Python type (NumPy integers
+        become ``int``, so the configuration can be saved as JSON), then bound the networks' size."""
+        for f in dataclasses.fields(self):
+            rule = FIELD_RULES.get(f.name)
+            if rule is not None:
+                try:
+                    object.__setattr__(self, f.name, rule(f.name, getattr(self, f.name)))
+                except ValueError as err:
+                    raise ValueError(f"invalid GANConfig: {err}") from None
+        counts = self.parameter_counts()
+        if max(counts) > MAX_NETWORK_PARAMS:
+            raise ValueError(
+                f"invalid GANConfig: the generator would have {counts[0]:,} parameters and the discriminator "
+                f"{counts[1]:,}; each may have at most {MAX_NETWORK_PARAMS:,} (ganlib.config.MAX_NETWORK_PARAMS): "
+                "choose smaller latent_dim, g_hidden or d_hidden"
+            )
+
+    def parameter_counts(self) -> tuple[int, int]:
+        """(generator, discriminator) parameter counts, computed from the widths without building anything.
+
+        A conditional network adds its label embedding (num_classes x embedding_dim) and a first
+        layer that is wider by embedding_dim (or by num_classes without an embedding)."""
+        extra_width = (self.embedding_dim or self.num_classes) if self.num_classes else 0
+        embedding = self.num_classes * self.embedding_dim if self.num_classes else 0
+        return (
+            embedding + _mlp_params([self.latent_dim + extra_width, *self.g_hidden, self.data_dim]),
+            embedding + _mlp_params([self.data_dim + extra_width, *self.d_hidden, 1]),
+        )
 
     def replace(self, **changes) -> GANConfig:
         """A copy with some fields changed; unknown names raise a clear error."""
@@ -189,6 +340,14 @@ CONFIGS["original_post_fixed"] = CONFIGS["original_post"].replace(
 )
 
 
+# A conditional GAN (Mirza & Osindero, 2014): the default set-up, with the digit's label
+# concatenated to z and to x, as a one-hot vector that each network's first layer turns
+# into a learned 50-wide embedding (embedding_dim, GANConfig's default; ganlib.condition).
+# Built from the default, so that it follows it. README, "The conditional generator", has
+# the measurements: the wider the embedding, the sooner the networks use the label.
+CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10)
+
+
 def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.ndarray:
     """float32 draws of z from the prior p_z: ``"gaussian"`` N(0, 1) or ``"uniform"`` U(-1, 1)
     per coordinate, of the given shape, e.g. ``(N, latent_dim)``. The one place ganlib draws z."""
@@ -199,11 +358,23 @@ def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.
     raise ValueError(f"latent distribution must be 'gaussian' or 'uniform', got {dist!r}")
 
 
+def _label_input(config: GANConfig, width: int, rng) -> tuple[list, int]:
+    """A conditional network's first layers and input width: its input is [a, one-hot label] (N, width + C);
+    with ``embedding_dim`` k > 0 a LabelEmbedding turns it into [a, E[y]] (N, width + k) first."""
+    if not config.num_classes:
+        return [], width
+    if not config.embedding_dim:
+        return [], width + config.num_classes
+    embed = LabelEmbedding(width + config.num_classes, config.num_classes, config.embedding_dim, rng=rng)
+    return [embed], width + config.embedding_dim
+
+
 def build_generator(config: GANConfig, rng) -> Sequential:
     """z (N, latent_dim) -> x (N, data_dim): Dense + LeakyReLU blocks, then Dense + Tanh
-    (images in (-1, 1)), or a linear output layer when ``config.g_output == "linear"``."""
-    widths = [config.latent_dim, *config.g_hidden]
-    layers = []
+    (images in (-1, 1)), or a linear output layer when ``config.g_output == "linear"``.
+    A conditional generator takes [z, one-hot label], (N, latent_dim + num_classes)."""
+    layers, width = _label_input(config, config.latent_dim, rng)
+    widths = [width, *config.g_hidden]
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
     layers.append(Dense(widths[-1], config.data_dim, rng=rng, init=config.init))
@@ -213,9 +384,10 @@ def build_generator(config: GANConfig, rng) -> Sequential:
 
 
 def build_discriminator(config: GANConfig, rng) -> Sequential:
-    """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability."""
-    widths = [config.data_dim, *config.d_hidden]
-    layers = []
+    """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability.
+    A conditional discriminator takes [x, one-hot label], (N, data_dim + num_classes)."""
+    layers, width = _label_input(config, config.data_dim, rng)
+    widths = [width, *config.d_hidden]
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
         if config.d_dropout:

@@ -106,10 +106,19 @@ def default_mirror() -> str:
 
 
 def _find_file(data_dir: Path, name: str) -> Path | None:
-    """Return ``data_dir/<name>.gz`` or ``data_dir/<name>`` (first that exists), else None."""
+    """Return ``data_dir/<name>.gz`` or ``data_dir/<name>`` (the first that is there), else None.
+
+    "There" means anything but certainly absent: a folder of that name, a symlink loop or a
+    folder we may not search is returned too, so that reading it names the problem.
+    """
     for candidate in (data_dir / f"{name}.gz", data_dir / name):
-        if candidate.is_file():
-            return candidate
+        try:
+            os.lstat(candidate)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except (OSError, ValueError):  # no permission, a name too long, a NUL byte: let the reader say so
+            pass
+        return candidate
     return None
 
 
@@ -161,8 +170,14 @@ def _load_verified(data_dir: Path, name: str) -> np.ndarray:
             f"MNIST file {name} not found: looked for {data_dir / (name + '.gz')} and "
             f"{data_dir / name}. {_missing_hint(data_dir)}"
         )
-    stat = path.stat()
-    return _cached_read(str(path.resolve()), stat.st_mtime_ns, stat.st_size, name)
+    try:
+        stat = path.stat()
+        resolved = str(path.resolve())
+    except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        raise MNISTError(
+            f"{path}: cannot access the file ({type(exc).__name__}: {exc}). {_restore_hint(path)}"
+        ) from exc
+    return _cached_read(resolved, stat.st_mtime_ns, stat.st_size, name)
 
 
 def load_mnist(

@@ -1,11 +1,14 @@
 r"""The latent-space explorer: sliders that move a generator's input and show its output.
 
 :class:`LatentExplorer` is an ipywidgets app around :mod:`ganlib.latent`: a digit drawn
-from a seed, sliders along the directions that change the image most, an interpolation
-between two seeds, and two checks beside the digit: what the MNIST classifier
-(:mod:`ganlib.classifier`) thinks it is, and the nearest of the 50,000 training images
+from a seed, sliders along the directions that change the image most (each with the image
+at either end beside it), an interpolation between two seeds, for a conditional generator
+a digit chooser that keeps the style code z while the digit changes, and two checks beside
+the digit: what the MNIST classifier (:mod:`ganlib.classifier`) thinks it is, and the
+nearest of the 50,000 training images
 with its distance (:class:`ganlib.metrics.NearestNeighbours`; a distance near 0 would
-mean the generator copies its training data).
+mean the generator copies its training data). The widgets are built in
+:mod:`ganlib.explorer_view`, the two checks run in :mod:`ganlib.explorer_analysis`.
 
 All widget state lives in the kernel, so tests drive it in plain Python (set
 ``slider.value``, read ``image.value``). Served with Voila
@@ -21,50 +24,20 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
-import html
-import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from . import paths
-from .archive import find_archives
-from .explorer_view import SIDE, ExplorerView, bars_svg
-from .images import image_grid, to_png_bytes
+from .condition import concat_label
+from .explorer_analysis import AnalysisPanel
+from .explorer_view import END_STEP, SIDE, ExplorerView, checkpoint_choices, describe, reason, render_png, render_strip
 from .latent import interpolate, latent_directions, latent_from_seed, prior_std, typical_norm
 
 __all__ = ["LatentExplorer", "render_png", "render_strip"]
 
 
-def render_png(image, scale: int = 8) -> bytes:
-    """PNG bytes of one image in [-1, 1] (784 values), enlarged ``scale`` times with nearest
-    neighbour (each pixel becomes a ``scale`` x ``scale`` block): crisp at any zoom."""
-    return to_png_bytes(np.asarray(image, dtype=np.float32).reshape(SIDE, SIDE), scale=scale)
-
-
-def render_strip(images, scale: int = 3, gap: int = 2) -> bytes:
-    """PNG bytes of images (N, 784) in [-1, 1] in one row, ``gap`` white pixels apart and around."""
-    return to_png_bytes(image_grid(images, nrow=len(images), pad=gap, pad_value=255), scale=scale)
-
-
-@lru_cache(maxsize=1)
-def _default_nearest():
-    """The 50,000 MNIST ``train`` images (as in ganlib.metrics), loaded once per process."""
-    from .data import load_mnist
-    from .metrics import NearestNeighbours
-
-    return NearestNeighbours(load_mnist("train")[0])
-
-
-def _default_classifier():
-    from .classifier import default_classifier
-
-    return default_classifier()
-
-
-class LatentExplorer(ExplorerView):
+class LatentExplorer(AnalysisPanel, ExplorerView):
     """An ipywidgets app to explore a generator's latent space. Display it as the last
     expression of a cell (or ``display(explorer)``); ``explorer.widget`` is the root box.
 
@@ -84,9 +57,10 @@ class LatentExplorer(ExplorerView):
         kernel; in plain Python (tests) everything updates synchronously.
 
     Widgets a test or a notebook may drive: ``seed``, ``new_z_button``, ``sliders``,
-    ``reset_button``, ``tabs`` (0 = directions, 1 = interpolation), ``seed_a``,
-    ``seed_b``, ``t``, ``method``, ``path``, ``load_button``; outputs: ``image``,
-    ``strip``, ``prediction``, ``nearest_image``, ``nearest_label``, ``status``.
+    ``reset_button``, ``digit`` (conditional generators), ``tabs`` (0 = directions,
+    1 = interpolation), ``seed_a``, ``seed_b``, ``t``, ``method``, ``path``,
+    ``load_button``; outputs: ``image``, ``digit_strip``, ``slider_ends``, ``strip``,
+    ``prediction``, ``nearest_image``, ``nearest_label``, ``status``.
     """
 
     def __init__(
@@ -104,88 +78,85 @@ class LatentExplorer(ExplorerView):
         self.direction_samples = int(direction_samples)
         self.analysis_interval = float(analysis_interval)
         self.G = self.metadata = self.directions = self.eigenvalues = None
-        self.latent_dim, self.latent_dist, self.checkpoint = 0, "gaussian", None
+        self.latent_dim, self.latent_dist, self.checkpoint, self.num_classes = 0, "gaussian", None, 0
         self.error: str | None = None
         self._hold = False  # True while several controls change at once: render once at the end
         self._pending = None  # the scheduled trailing analysis, if any
         self._last_analysis = -np.inf
         self._x = None  # the image on display, (784,) in [-1, 1]
         self._seed_rng = np.random.default_rng()
+        self._callback_error, self._loaded_message = False, ""
         self._connect()
         self.classifier, self.classifier_error = self._init_classifier(classifier)
         self.nearest, self.nearest_error = self._init_nearest(train_images)
         self.load(checkpoint)
 
     def _connect(self) -> None:
-        """Wire each input widget to what it changes."""
-        self.seed.observe(self._on_seed, names="value")
-        self.new_z_button.on_click(self._on_new_z)
-        self.reset_button.on_click(lambda _: self._reset_sliders())
+        """Wire each input widget to what it changes (through :meth:`_guarded`)."""
+        guarded = self._guarded
+        self.seed.observe(guarded(self._on_seed), names="value")
+        self.digit.observe(guarded(self._on_digit), names="value")
+        self.new_z_button.on_click(guarded(self._on_new_z))
+        self.reset_button.on_click(guarded(lambda _: self._reset_sliders()))
         for s in self.sliders:
-            s.observe(self._on_control, names="value")
+            s.observe(guarded(self._on_control), names="value")
         for w in (self.seed_a, self.seed_b, self.method):
-            w.observe(self._on_endpoints, names="value")
-        self.t.observe(self._on_control, names="value")
-        self.tabs.observe(self._on_control, names="selected_index")
-        self.load_button.on_click(lambda _: self.load(self.path.value))
+            w.observe(guarded(self._on_endpoints), names="value")
+        self.t.observe(guarded(self._on_control), names="value")
+        self.tabs.observe(guarded(self._on_control), names="selected_index")
+        self.load_button.on_click(guarded(lambda _: self.load(self.path.value)))
 
-    def _init_classifier(self, classifier):
-        if classifier is None:
-            return None, "switched off"
-        try:
-            if isinstance(classifier, str) and classifier == "default":
-                return _default_classifier(), None
-            if isinstance(classifier, (str, Path)):
-                from .classifier import Classifier
+    def _guarded(self, callback):
+        """``callback`` for a widget: an error (e.g. a negative seed typed in a box) is shown in the
+        status line, where the user sees it, instead of raising into the kernel's log; the image
+        on display stays. The next callback that succeeds clears the message."""
 
-                return Classifier.load(paths.resolve_user_path(classifier)), None
-            return classifier, None
-        except Exception as err:  # noqa: BLE001 - any failure only disables the prediction
-            return None, _reason(err)
+        def run(*args):
+            try:
+                callback(*args)
+            except Exception as err:  # noqa: BLE001 - shown to the user, the explorer keeps working
+                self._callback_error = True
+                self.show_status(reason(err), error=True)
+                return
+            if self._callback_error:
+                self._callback_error = False
+                self.show_status(self._loaded_message, error=False)
 
-    def _init_nearest(self, train_images):
-        if train_images is None:
-            return None, "switched off"
-        try:
-            if isinstance(train_images, str) and train_images == "default":
-                return _default_nearest(), None
-            from .metrics import NearestNeighbours
+        return run
 
-            return NearestNeighbours(train_images), None
-        except Exception as err:  # noqa: BLE001 - any failure only disables the check
-            return None, _reason(err)
-
-    # -- display ------------------------------------------------------------------------------
     # -- the model ------------------------------------------------------------------------------
     def load(self, checkpoint=None) -> bool:
         """Load a generator checkpoint (None = the shipped generator). On failure the error is
         shown in ``status`` (and kept in ``error``), the previous model stays, and False is returned."""
-        from .checkpoint import CheckpointError, load_generator
+        from .checkpoint import load_generator, num_classes_of
 
         typed = checkpoint is not None and str(checkpoint).strip() != ""
-        path = paths.resolve_user_path(checkpoint) if typed else paths.default_generator_path()
+        path = Path(str(checkpoint).strip()) if typed else paths.default_generator_path()
         try:
+            path = paths.resolve_user_path(path) if typed else path
             G, metadata = load_generator(path)
             config = metadata["config"]
             latent_dim, dist = int(config["latent_dim"]), str(config["latent_dist"])
             if int(config.get("data_dim", SIDE * SIDE)) != SIDE * SIDE:
                 raise ValueError(f"this generator makes {config['data_dim']}-dimensional data, not 28x28 images")
+            num_classes = num_classes_of(metadata)
             directions, eigenvalues = latent_directions(
-                G, latent_dim, dist, self.n_directions, n_samples=self.direction_samples
+                G, latent_dim, dist, self.n_directions, n_samples=self.direction_samples, num_classes=num_classes
             )
-        except (CheckpointError, OSError, ValueError, KeyError, TypeError) as err:
-            self.error = f"could not load {path}: {_reason(err)}"
+        except Exception as err:  # noqa: BLE001 - whatever it is (even MemoryError), the previous model stays
+            self.error = f"could not load {path}: {reason(err)}"
             self.show_status(self.error, error=True)
             if self.G is None:
-                self.path.options = _checkpoint_choices()
+                self.path.options = checkpoint_choices()
                 self.path.value = str(checkpoint or "")
             return False
         self.G, self.metadata, self.checkpoint = G, metadata, path
-        self.latent_dim, self.latent_dist = latent_dim, dist
+        self.latent_dim, self.latent_dist, self.num_classes = latent_dim, dist, num_classes
         self.directions, self.eigenvalues = directions, eigenvalues
         self.error = None
         self._configure_for_model()
-        self.show_status(f"loaded {path} ({_describe(metadata)})", error=False)
+        self._loaded_message = f"loaded {path} ({describe(metadata)})"
+        self.show_status(self._loaded_message, error=False)
         return True
 
     def _configure_for_model(self) -> None:
@@ -193,7 +164,7 @@ class LatentExplorer(ExplorerView):
         self._hold = True
         try:
             for i, s in enumerate(self.sliders):
-                s.layout.display = None if i < len(self.directions) else "none"
+                self.slider_rows[i].layout.display = None if i < len(self.directions) else "none"
                 s.value = 0.0
                 if i < len(self.directions):
                     s.tooltip = (
@@ -201,18 +172,14 @@ class LatentExplorer(ExplorerView):
                         f"(eigenvalue {self.eigenvalues[i]:.3g})"
                     )
             self.method.value = "slerp" if self.latent_dist == "gaussian" else "lerp"
-            self.path.options = _checkpoint_choices()
+            self.path.options = checkpoint_choices()
             self.path.value = paths.display_path(self.checkpoint)
+            self.show_digit_chooser(self.num_classes)
         finally:
             self._hold = False
-        m = self.metadata
-        self.title.value = (
-            "<b>Latent space explorer</b> <span class='ge-small'>&middot; "
-            f"{html.escape(paths.display_path(self.checkpoint))}"
-            f" &middot; z ~ {'N(0, I)' if self.latent_dist == 'gaussian' else 'U(-1, 1)'}, d = {self.latent_dim}"
-            f" &middot; trained {m.get('epoch', '?')} epochs</span>"
-        )
+        self.show_title(self.checkpoint, self.latent_dist, self.latent_dim, self.metadata, self.num_classes)
         self._update_strip()
+        self._update_slider_ends()
         self.refresh()
 
     # -- latent vectors -------------------------------------------------------------------------
@@ -233,8 +200,16 @@ class LatentExplorer(ExplorerView):
         return self.base_z() + prior_std(self.latent_dist) * (steps @ self.directions)
 
     def generate(self, z) -> np.ndarray:
-        """G's image for one z: (latent_dim,) -> (784,) float32 in [-1, 1]."""
-        return self.G.forward(np.asarray(z, dtype=np.float32).reshape(1, -1))[0]
+        """G's image for one z: (latent_dim,) -> (784,) float32 in [-1, 1] (of the chosen digit if conditional)."""
+        return self.generate_many(np.asarray(z).reshape(1, -1))[0]
+
+    def generate_many(self, zs, digits=None) -> np.ndarray:
+        """G's images for zs (N, latent_dim) -> (N, 784); a conditional G draws ``digits`` (N,),
+        by default the chosen digit for every row."""
+        zs = np.asarray(zs, dtype=np.float32)
+        if self.num_classes and digits is None:
+            digits = np.full(len(zs), self.digit.value)
+        return self.G.forward(concat_label(zs, digits if self.num_classes else None, self.num_classes))
 
     # -- updates ----------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -242,7 +217,12 @@ class LatentExplorer(ExplorerView):
         if self.G is None or self._hold:
             return
         z = self.current_z()
-        self._x = self.generate(z)
+        if self.num_classes:  # the current style as every digit: one pass, the chosen digit is one of them
+            row = self.generate_many(np.repeat(z[None], self.num_classes, axis=0), np.arange(self.num_classes))
+            self._x = row[self.digit.value]
+            self.digit_strip.value = render_strip(row, scale=2)
+        else:
+            self._x = self.generate(z)
         self.image.value = render_png(self._x)
         if self.tabs.selected_index == 1:
             self.path_info.value = (
@@ -256,7 +236,16 @@ class LatentExplorer(ExplorerView):
         self.refresh()
 
     def _on_seed(self, change) -> None:
+        self._update_slider_ends()
         self._reset_sliders()
+
+    def _on_digit(self, change) -> None:
+        """Another digit, the same z: the sliders stay where they are; the end images and strip follow."""
+        if self.digit.value is None:
+            return
+        self._update_slider_ends()
+        self._update_strip()
+        self.refresh()
 
     def _on_new_z(self, _button) -> None:
         self.seed.value = int(self._seed_rng.integers(0, 1_000_000))
@@ -281,83 +270,14 @@ class LatentExplorer(ExplorerView):
             return
         a, b = self.endpoint("a"), self.endpoint("b")
         zs = np.stack([interpolate(a, b, t, method=self.method.value) for t in np.linspace(0.0, 1.0, n)])
-        self.strip.value = render_strip(self.G.forward(zs))
+        self.strip.value = render_strip(self.generate_many(zs))
 
-    # -- classifier and nearest neighbour, throttled while sliding ----------------------------------
-    def _request_analysis(self) -> None:
-        loop = _running_loop()
-        if loop is None or self.analysis_interval <= 0:
-            self._safe_analyse()
+    def _update_slider_ends(self) -> None:
+        """Beside each slider, the seed's digit moved END_STEP standard deviations down and up along it."""
+        if self.G is None or self._hold:
             return
-        if self._pending is not None:
-            return  # a trailing update is already scheduled; it will use the latest image
-        wait = self._last_analysis + self.analysis_interval - time.monotonic()
-        if wait <= 0:
-            self._safe_analyse()
-        else:
-            self._pending = loop.call_later(wait, self._run_pending)
-
-    def _run_pending(self) -> None:
-        self._pending = None
-        self._safe_analyse()
-
-    def _safe_analyse(self) -> None:
-        try:
-            self._analyse()
-        except Exception as err:  # noqa: BLE001 - show it in the page, never as a silent kernel log
-            self.show_status(f"analysis failed: {_reason(err)}", error=True)
-
-    def _analyse(self) -> None:
-        self._last_analysis = time.monotonic()
-        x = self._x
-        if x is None:
-            return
-        self.prediction.value = self._prediction_html(x)
-        if self.nearest is None:
-            self.nearest_image.value = b""
-            self.nearest_label.value = f"<span class='ge-small'>unavailable: {html.escape(self.nearest_error)}</span>"
-            return
-        distances, indices = self.nearest.query(x)
-        distance, index = float(distances[0]), int(indices[0])
-        self.nearest_image.value = render_png(self.nearest.images[index], scale=3)
-        self.nearest_label.value = (
-            f"distance <b>{distance:.2f}</b><br><span class='ge-small'>training image #{index}<br>"
-            "(Euclidean, pixels in [-1, 1]; near 0 would mean a copy)</span>"
-        )
-
-    def _prediction_html(self, x) -> str:
-        if self.classifier is None:
-            return (
-                "<b>Classifier</b><br><span class='ge-small'>classifier unavailable: "
-                f"{html.escape(self.classifier_error)}</span>"
-            )
-        p = self.classifier.predict_proba(x.reshape(1, -1))[0]
-        top = int(np.argmax(p))
-        return f"<b>Classifier</b>: {top} <span class='ge-small'>({p[top]:.0%})</span><br>" + bars_svg(p, top)
-
-
-def _checkpoint_choices() -> tuple[str, ...]:
-    """Checkpoints to offer in the path field: the shipped ones (or the checkout's data/) and runs/."""
-    root = paths.checkout_root()
-    shipped = root / "data" if root is not None else paths.artifact(".")
-    return tuple(paths.display_path(p) for p in find_archives([shipped, paths.runs_dir()]))
-
-
-def _running_loop():
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _reason(err: BaseException) -> str:
-    text = str(err) or type(err).__name__
-    return text if isinstance(err, (ValueError, OSError, ImportError)) else f"{type(err).__name__}: {text}"
-
-
-def _describe(metadata: dict) -> str:
-    c = metadata.get("config", {})
-    return (
-        f"{metadata.get('kind', 'checkpoint')}, latent {c.get('latent_dim')}-d {c.get('latent_dist')}, "
-        f"epoch {metadata.get('epoch', '?')}"
-    )
+        k = len(self.directions)
+        step = END_STEP * prior_std(self.latent_dist) * self.directions  # (k, d)
+        images = self.generate_many(np.concatenate([self.base_z() - step, self.base_z() + step]))  # (2k, 784)
+        for i, (low, high) in enumerate(self.slider_ends):
+            low.value, high.value = (render_png(images[i], 2), render_png(images[k + i], 2)) if i < k else (b"", b"")

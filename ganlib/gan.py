@@ -17,6 +17,11 @@ original blog post's framework computed instead (a second sigmoid derivative, D 
 step, two D updates per iteration, one bank of latent codes); each is marked where it branches
 off below and explained, with the post's code lines, in :mod:`ganlib.original_post`.
 
+A **conditional** GAN (``config.num_classes > 0``, Mirza & Osindero 2014) runs the same
+algorithm with labels: real minibatches come with their labels, fakes get labels drawn
+uniformly, and both networks see the label beside their input
+(:func:`ganlib.condition.concat_label`). Train with ``gan.train(X, y)``.
+
 Usage::
 
     from ganlib.gan import GAN
@@ -26,6 +31,11 @@ Usage::
     gan = GAN(CONFIGS["default"])
     history = gan.train(X, epochs=5)
     images = gan.sample(16)                          # (16, 784) float32 in [-1, 1]
+
+    cgan = GAN(CONFIGS["conditional"])
+    X, y = load_mnist("train")
+    cgan.train(to_tanh_range(X), y, epochs=5)        # y: (50000,) digit labels
+    threes = cgan.sample(16, digits=3)               # (16, 784): sixteen 3s
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .condition import balanced_labels, check_labels, concat_label, sample_labels, split_gradient
 from .config import CONFIGS, GANConfig, build_discriminator, build_generator, sample_prior
 from .layers import sigmoid
 from .losses import discriminator_loss, generator_loss
@@ -114,6 +125,7 @@ class GAN:
         # The fixed latent batch comes from its own stream so that showing progress
         # never changes the training run.
         self.fixed_z = self._draw_latent(np.random.default_rng([config.seed, 1]), n_fixed)
+        self.fixed_y = balanced_labels(n_fixed, config.num_classes) if config.num_classes else None
         self.G_ema = build_generator(config, np.random.default_rng(0)) if config.ema_decay else None
         if self.G_ema is not None:
             self.G_ema.flat_params[...] = self.G.flat_params
@@ -139,39 +151,71 @@ class GAN:
         """n latent vectors z ~ p_z, shape (n, latent_dim), float32, drawn from the run's generator."""
         return self._draw_latent(self.rng, n)
 
+    def sample_labels(self, n: int) -> np.ndarray | None:
+        """n labels (n,) for fakes, uniform over the classes, from the run's generator; None (and
+        nothing drawn) for an unconditional GAN."""
+        return sample_labels(self.rng, n, self.config.num_classes) if self.config.num_classes else None
+
+    def _with_label(self, a: np.ndarray, y) -> np.ndarray:
+        """A network's input: ``a`` (N, D) itself, or ``[a, one_hot(y)]`` (N, D + C) if conditional."""
+        return concat_label(a, y, self.config.num_classes)
+
     @property
     def sampler(self) -> Sequential:
         """The generator used for samples: the EMA of G's weights if enabled, else G itself."""
         return self.G_ema if self.G_ema is not None else self.G
 
-    def generate(self, z: np.ndarray) -> np.ndarray:
-        """Samples for given latents: z (N, latent_dim) -> (N, data_dim) float32 (images in [-1, 1])."""
+    def generate(self, z: np.ndarray, y=None) -> np.ndarray:
+        """Samples for given latents: z (N, latent_dim) -> (N, data_dim) float32 (images in [-1, 1]).
+
+        A conditional GAN needs the labels too, ``y`` (N,) integers in [0, num_classes)."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.config.latent_dim:
             raise ValueError(f"z must have shape (N, {self.config.latent_dim}), got {z.shape}")
-        return self.sampler.forward(z)
+        if not np.all(np.isfinite(z)):
+            raise ValueError("z contains NaN or Inf: the generator would only return NaN images")
+        return self.sampler.forward(self._with_label(z, y))
 
-    def sample(self, n: int, rng=None) -> np.ndarray:
+    def sample(self, n: int, rng=None, digits=None) -> np.ndarray:
         """n new samples (n, data_dim), e.g. images in [-1, 1]. Uses ``rng`` (default: a fresh one) so that
-        sampling does not disturb the training run's random stream."""
+        sampling does not disturb the training run's random stream.
+
+        Conditional GAN only: ``digits`` is one label for all n, or (n,) labels; None gives every
+        class equally often, in the order 0, 1, ..., C-1, 0, 1, ... (:func:`~ganlib.condition.balanced_labels`).
+        """
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a whole number >= 0, got {n!r}")
         rng = np.random.default_rng(rng)
-        return np.concatenate([self.generate(self._draw_latent(rng, min(1000, n - i))) for i in range(0, n, 1000)])
+        c = self.config.num_classes
+        if digits is not None and not c:
+            raise ValueError("this GAN is unconditional (num_classes = 0): it cannot be asked for a digit")
+        y = None
+        if c:
+            y = balanced_labels(n, c) if digits is None else np.full(n, digits) if np.ndim(digits) == 0 else digits
+            y = check_labels(y, n, c)
+        parts = [self.generate(self._draw_latent(rng, min(1000, n - i)), _rows(y, i, 1000)) for i in range(0, n, 1000)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.config.data_dim), dtype=np.float32)
 
     # -- Algorithm 1 ---------------------------------------------------------------------
-    def discriminator_step(self, x_real: np.ndarray, z: np.ndarray | None = None) -> tuple[float, float, float]:
+    def discriminator_step(
+        self, x_real: np.ndarray, y_real=None, *, z: np.ndarray | None = None
+    ) -> tuple[float, float, float]:
         """One update of D on a real minibatch (m, 784) and m fakes G(z), z fresh unless given (m, latent_dim).
 
-        Returns (loss_d, mean D(x), mean D(G(z))). The step is skipped (and
+        A conditional GAN also takes the real labels ``y_real`` (m,); the fakes get labels
+        drawn uniformly. Returns (loss_d, mean D(x), mean D(G(z))). The step is skipped (and
         ``TrainingDiverged`` raised by ``train``) when the loss is not finite.
         """
         m = len(x_real)
+        y_fake = self.sample_labels(m)  # None for an unconditional GAN
         z = self.sample_latent(m) if z is None else z
         if self.config.d_split_update:  # the original post: a step on the reals, then one on the fakes
-            return discriminator_step_split(self, x_real, z)
-        x_fake = self.G.forward(z)
+            return discriminator_step_split(self, x_real, z, y_real, y_fake)
+        x_fake = self.G.forward(self._with_label(z, y_fake))
         # Real and fake go through D as one batch of 2m rows: one larger matrix
         # product is faster than two small ones, and the result is the same.
-        logits = self.D.forward(np.concatenate([x_real, x_fake]))
+        y = None if y_fake is None else np.concatenate([check_labels(y_real, m, self.config.num_classes), y_fake])
+        logits = self.D.forward(self._with_label(np.concatenate([x_real, x_fake]), y))
         loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], self.config.real_label)
         if np.isfinite(loss):
             dlogits = self.logit_gradient(logits, np.concatenate([d_real, d_fake]))
@@ -180,9 +224,11 @@ class GAN:
         return loss, float(sigmoid(logits[:m]).mean()), float(sigmoid(logits[m:]).mean())
 
     def generator_step(self, m: int, z: np.ndarray | None = None) -> float:
-        """One update of G through a frozen D, on m latents z (fresh unless given). Returns loss_g."""
-        x_fake = self.G.forward(self.sample_latent(m) if z is None else z)
-        logits = self.D.forward(x_fake)
+        """One update of G through a frozen D, on m latents z (fresh unless given; and labels, if
+        conditional). Returns loss_g."""
+        y = self.sample_labels(m)  # None for an unconditional GAN
+        x_fake = self.G.forward(self._with_label(self.sample_latent(m) if z is None else z, y))
+        logits = self.D.forward(self._with_label(x_fake, y))
         loss, dlogits = generator_loss(logits, self.config.generator_loss)
         if np.isfinite(loss):
             dlogits = self.logit_gradient(logits, dlogits)
@@ -190,12 +236,14 @@ class GAN:
                 # The original post's bug: D's layers, shared with G's step, take this step
                 # too, descending G's loss. D's gradients and dx are computed together, at
                 # D's weights before its update, as in the post.
-                dx_fake = self.D.backward(dlogits)
+                d_input = self.D.backward(dlogits)
                 self.opt_D.step()
             else:
                 # D passes the gradient on to G but computes no gradients for itself:
                 # its parameters, gradients and optimizer state stay exactly as they were.
-                dx_fake = self.D.backward(dlogits, need_param_grads=False)
+                d_input = self.D.backward(dlogits, need_param_grads=False)  # (m, data_dim [+ num_classes])
+            # G made only the image: its part of the gradient goes on; the label's part is unused.
+            dx_fake, _ = split_gradient(d_input, self.config.data_dim)
             self.G.backward(dx_fake, need_dx=False)
             self.opt_G.step()
             self._update_ema()
@@ -217,14 +265,16 @@ class GAN:
         delta *= 1.0 - self.config.ema_decay
         self.G_ema.flat_params += delta
 
-    def train_iteration(self, batches, z: np.ndarray | None = None) -> tuple[float, float, float, float]:
-        """k discriminator steps (one real minibatch each), then one generator step.
+    def train_iteration(
+        self, batches, labels=None, *, z: np.ndarray | None = None
+    ) -> tuple[float, float, float, float]:
+        """k discriminator steps (one real minibatch each, with its labels if conditional), then one generator step.
 
         Each step draws fresh latents, unless ``z`` (m, latent_dim) is given: then every
         step of the iteration uses it, as the original post did with its bank of codes.
         """
-        for x_real in batches:
-            loss_d, d_real, d_fake = self.discriminator_step(x_real, z)
+        for x_real, y_real in zip(batches, labels or [None] * len(batches)):
+            loss_d, d_real, d_fake = self.discriminator_step(x_real, y_real, z=z)
             if not np.isfinite(loss_d):
                 break
         loss_g = self.generator_step(len(batches[0]), z) if np.isfinite(loss_d) else float("nan")
@@ -235,14 +285,18 @@ class GAN:
     def train(
         self,
         X: np.ndarray,
-        epochs: int | None = None,
+        y=None,
         *,
+        epochs: int | None = None,
         progress: bool = True,
         snapshot_every: int | None = None,
         callback=None,
         callback_every: int = 100,
     ) -> History:
         """Train for ``epochs`` more epochs (default ``config.epochs``) on X (N, 784) float32 in [-1, 1].
+
+        A conditional GAN also needs the labels ``y`` (N,), integers in [0, num_classes);
+        an unconditional one takes none.
 
         ``snapshot_every``: iterations between snapshots of the fixed latent batch
         (default: one per epoch). ``callback(gan)`` runs every ``callback_every``
@@ -253,6 +307,7 @@ class GAN:
         :class:`TrainingDiverged` before the offending update is applied.
         """
         X = self._check_data(X)
+        y = self._check_labels(y, len(X))
         epochs = self.config.epochs if epochs is None else int(epochs)
         m, k = self.config.batch_size, self.config.k
         per_epoch = len(X) // (m * k)
@@ -270,10 +325,11 @@ class GAN:
                 order = self.rng.permutation(len(X))
                 for i in range(per_epoch):
                     idx = order[i * m * k : (i + 1) * m * k]
-                    batches = [X[np.sort(idx[j * m : (j + 1) * m])] for j in range(k)]
+                    rows = [np.sort(idx[j * m : (j + 1) * m]) for j in range(k)]
+                    labels = None if y is None else [y[r] for r in rows]
                     # The original post's bank: iteration i of every epoch reuses the same codes.
                     z = self.latent_bank[i * m : (i + 1) * m] if self.latent_bank is not None else None
-                    self._record(*self.train_iteration(batches, z))
+                    self._record(*self.train_iteration([X[r] for r in rows], labels, z=z))
                     if self.iteration % snapshot_every == 0:
                         self._snapshot()
                     if callback is not None and self.iteration % callback_every == 0:
@@ -320,7 +376,7 @@ class GAN:
         h.d_fake.append(d_fake)  # noqa: E702
 
     def _snapshot(self) -> None:
-        self.history.snapshots.append(self.generate(self.fixed_z).astype(np.float16))
+        self.history.snapshots.append(self.generate(self.fixed_z, self.fixed_y).astype(np.float16))
         self.history.snapshot_iterations.append(self.iteration)
 
     def _check_data(self, X) -> np.ndarray:
@@ -337,3 +393,21 @@ class GAN:
         if self.config.g_output == "tanh" and (X.min() < -1.0 or X.max() > 1.0):
             raise ValueError("X must lie in [-1, 1], the range of the generator's tanh output")
         return X
+
+    def _check_labels(self, y, n: int) -> np.ndarray | None:
+        c = self.config.num_classes
+        if not c:
+            if y is not None:
+                raise ValueError(
+                    "this GAN is unconditional (num_classes = 0) and takes no labels; for a conditional GAN "
+                    "use CONFIGS['conditional'] (and pass epochs by keyword: train(X, epochs=5))"
+                )
+            return None
+        if y is None:
+            raise ValueError(f"this GAN is conditional ({c} classes): train(X, y) needs the labels y, shape ({n},)")
+        return check_labels(y, n, c)
+
+
+def _rows(y, start: int, size: int):
+    """``y[start:start + size]``, or None when there are no labels."""
+    return None if y is None else y[start : start + size]

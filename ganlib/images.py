@@ -148,12 +148,13 @@ def to_png_bytes(image2d, scale: int = 4) -> bytes:
 def save_grid_png(images, path, nrow: int | None = None, scale: int = 2, pad: int = 2) -> Path:
     """Write ``image_grid(images, nrow, pad)`` as a PNG file, enlarged ``scale`` times. Returns the path.
 
-    ``images``: (N, 784) float in [-1, 1] or uint8. Parent folders are created.
+    ``images``: (N, 784) float in [-1, 1] or uint8. Parent folders are created; the file is
+    replaced atomically (:func:`ganlib.archive.atomic_write`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(to_png_bytes(image_grid(images, nrow=nrow, pad=pad), scale=scale))
-    return path
+    from .archive import atomic_write
+
+    png = to_png_bytes(image_grid(images, nrow=nrow, pad=pad), scale=scale)
+    return atomic_write(path, lambda f: f.write(png))
 
 
 def _snapshots_and_iterations(history_or_snapshots, iterations):
@@ -186,7 +187,7 @@ def save_gif(
     ----------
     history_or_snapshots : a :class:`ganlib.gan.History` (its ``snapshots``, each (n_fixed, 784)
         float16 in [-1, 1], and ``snapshot_iterations``), or a sequence of such arrays
-    path : where to write the ``.gif`` (parent folders are created)
+    path : where to write the ``.gif`` (parent folders are created; the file is replaced atomically)
     fps : frames per second; the last frame stays ``hold_last`` seconds so the result can be seen
     nrow : images per row of each frame's grid
     scale : integer nearest-neighbour enlargement
@@ -216,12 +217,14 @@ def save_gif(
         label = f"iteration {iterations[i]}" if iterations is not None else f"frame {i}"
         ImageDraw.Draw(frame).text((3, 1), label, fill=255, font=font)
         frames.append(frame)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from .archive import atomic_write
+
     ms = int(round(1000 / fps))
     durations = [ms] * len(frames)
     durations[-1] = max(ms, int(round(1000 * hold_last)))
-    frames[0].save(
-        path, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True
+    return atomic_write(
+        path,
+        lambda f: frames[0].save(
+            f, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True
+        ),
     )
-    return path

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .condition import concat_label, sample_labels
 from .config import sample_prior
 
 __all__ = ["interpolate", "latent_directions", "latent_from_seed", "lerp", "prior_std", "slerp", "typical_norm"]
@@ -40,7 +41,17 @@ def latent_from_seed(seed: int, latent_dim: int, dist: str = "gaussian") -> np.n
     ``dist`` is ``"gaussian"`` (N(0, I)) or ``"uniform"`` (U(-1, 1) per coordinate),
     as in ``GANConfig.latent_dist``.
     """
-    return sample_prior(np.random.default_rng(int(seed)), int(latent_dim), dist)
+    seed = _whole("seed", seed, 0)
+    if seed >= 2**64:
+        raise ValueError(f"seed must be a whole number from 0 to 2**64 - 1, got {seed}")
+    return sample_prior(np.random.default_rng(seed), _whole("latent_dim", latent_dim, 1), dist)
+
+
+def _whole(name: str, value, low: int) -> int:
+    """``value`` as an int, if it is a whole number >= ``low`` (else a ValueError naming ``name``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)
 
 
 def prior_std(dist: str) -> float:
@@ -132,6 +143,7 @@ def latent_directions(
     n_samples: int = 2048,
     seed: int = 0,
     batch_size: int = 1024,
+    num_classes: int = 0,
 ):
     r"""The ``n_directions`` unit directions of z that change G's image most, on average.
 
@@ -149,8 +161,15 @@ def latent_directions(
     average (the mean of :math:`J^\top \mathbf 1` has a positive component),
     which makes the result deterministic. Costs one forward and one backward
     pass over about ``n_samples`` rows (a fraction of a second for the default G).
+
+    A conditional G (``num_classes`` > 0) takes ``[z, one-hot label]``: each z gets a
+    random label, and only the z part of the input gradient counts, so the
+    expectation runs over the labels too and the directions are *style* directions
+    shared by all digits.
     """
-    n_directions = min(int(n_directions), int(latent_dim))
+    latent_dim = _whole("latent_dim", latent_dim, 1)
+    n_directions = min(_whole("n_directions", n_directions, 1), latent_dim)
+    n_samples, batch_size = _whole("n_samples", n_samples, 1), _whole("batch_size", batch_size, 1)
     rng = np.random.default_rng(seed)
     metric = np.zeros((latent_dim, latent_dim), dtype=np.float64)
     ink = np.zeros(latent_dim, dtype=np.float64)
@@ -158,10 +177,14 @@ def latent_directions(
         n = min(batch_size, n_samples - start)
         z = sample_prior(rng, (n, latent_dim), dist)  # (n, d)
         m = min(n, 64)  # the sign convention needs only a rough average
-        out = G.forward(np.concatenate([z, z[:m]]))  # (n + m, 784)
+        y = sample_labels(rng, n, num_classes) if num_classes else None  # (n,) labels of a conditional G
+        inputs = concat_label(
+            np.concatenate([z, z[:m]]), None if y is None else np.concatenate([y, y[:m]]), num_classes
+        )
+        out = G.forward(inputs)  # (n + m, 784)
         probes = rng.standard_normal((n, out.shape[1]), dtype=np.float32)  # u ~ N(0, I)
         ones = np.ones((m, out.shape[1]), dtype=np.float32)  # d(total ink)/d(out) = 1 for every pixel
-        grads = G.backward(np.concatenate([probes, ones]), need_param_grads=False)  # (n + m, d)
+        grads = G.backward(np.concatenate([probes, ones]), need_param_grads=False)[:, :latent_dim]  # (n + m, d)
         g = grads[:n].astype(np.float64)  # g = J^T u, one per z
         metric += g.T @ g  # sum of g g^T
         ink += grads[n:].sum(axis=0)

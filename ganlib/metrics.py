@@ -9,7 +9,9 @@ What is measured, and why no single number suffices (Theis et al., 2016,
 * **Which digits?** :func:`class_histogram` labels samples with a small MNIST
   classifier (:class:`ganlib.classifier.Classifier`, built from ganlib's own layers). A
   mode-collapsed generator draws a few digits only: few classes covered, a
-  large KL divergence from the uniform distribution over the 10 classes.
+  large KL divergence from the uniform distribution over the 10 classes. For a
+  conditional generator, :func:`class_agreement` asks whether each sample is the
+  digit it was generated for.
 * **How real do they look, as a whole?** :func:`frechet_distance` compares the
   statistics of the classifier's penultimate-layer features of samples and of
   real images, like the FID (Heusel et al., 2017), but with an MNIST classifier
@@ -37,6 +39,7 @@ from .parzen import parzen_evaluation
 
 __all__ = [
     "NearestNeighbours",
+    "class_agreement",
     "class_histogram",
     "classifier_frechet_distance",
     "evaluate_samples",
@@ -90,6 +93,23 @@ def class_histogram(samples, classifier: Classifier | None = None, min_fraction:
         "kl_to_uniform": max(kl, 0.0),
         "mean_confidence": float(probs.max(axis=1).mean()),
     }
+
+
+def class_agreement(samples, labels, classifier: Classifier | None = None) -> np.ndarray:
+    """Does a conditional generator draw what it is asked for? Per requested digit, the fraction of its samples
+    that the classifier labels as that digit.
+
+    ``samples`` (N, 784) in [-1, 1], ``labels`` (N,) the digits they were generated for. Returns float64
+    (10,): entry c is the agreement on the samples requested as c (NaN if none was). The overall agreement
+    of a balanced sample is its mean.
+    """
+    labels = np.asarray(labels)
+    if labels.shape != (len(samples),):
+        raise ValueError(f"labels must have shape ({len(samples)},), one per sample, got {labels.shape}")
+    predicted = default_classifier(classifier).predict(samples)
+    return np.array(
+        [np.mean(predicted[labels == c] == c) if np.any(labels == c) else np.nan for c in range(NUM_CLASSES)]
+    )
 
 
 # =============================================================================== Frechet distance

@@ -22,7 +22,23 @@ import numpy as np
 
 from .layers import Layer
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "finite_as"]
+
+
+def finite_as(value: np.ndarray, dtype, what: str) -> np.ndarray:
+    """``value`` converted to ``dtype``, after checking that it holds real numbers that stay finite.
+
+    Strings, booleans, complex numbers and dates are refused, and so is a float64 of 1e300
+    that would become Inf in float32. Raises ``ValueError`` naming ``what``.
+    """
+    value = np.asarray(value)
+    if value.dtype.kind not in "fiu":
+        raise ValueError(f"{what} must hold real numbers, got {value.dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = value.astype(dtype)
+    if not np.all(np.isfinite(converted)):
+        raise ValueError(f"{what} contains NaN or Inf (or numbers too large for {np.dtype(dtype)})")
+    return converted
 
 
 class Sequential:
@@ -161,14 +177,14 @@ class Sequential:
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
             raise ValueError(f"state dict does not fit {self!r}: missing {missing}, unexpected {unexpected}")
+        values = {}
         for name, target in own.items():
             value = np.asarray(state[name])
             if value.shape != target.shape:
                 raise ValueError(f"parameter {name}: expected shape {target.shape}, got {value.shape}")
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"parameter {name} contains NaN or Inf")
+            values[name] = finite_as(value, target.dtype, f"parameter {name}")
         for name, target in own.items():  # copy only after every check passed: all or nothing
-            target[...] = state[name]
+            target[...] = values[name]
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)

@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from .network import finite_as
+
 __all__ = ["SGD", "Adam"]
 
 
@@ -25,6 +27,7 @@ class Optimizer:
     """Common plumbing: the buffers, the step counter and the state dict."""
 
     _state_arrays: tuple[str, ...] = ()
+    _nonnegative: tuple[str, ...] = ()  # state arrays that can never be negative
 
     def __init__(self, network):
         try:
@@ -58,12 +61,19 @@ class Optimizer:
                     f"{type(self).__name__} state {name!r} has shape {np.shape(state[name])}, "
                     f"the network has {self.params.shape} parameters"
                 )
+        t = np.asarray(state["t"])
+        if t.shape != () or t.dtype.kind not in "iu" or t < 0:
+            raise ValueError(f"{type(self).__name__} state 't' must be a step count >= 0, got {t.dtype} {t}")
+        values = {
+            name: finite_as(state[name], self.params.dtype, f"{type(self).__name__} state {name!r}")
+            for name in self._state_arrays
+        }
+        for name in self._nonnegative:
+            if np.any(values[name] < 0):
+                raise ValueError(f"{type(self).__name__} state {name!r} must be >= 0 (it is a mean of squares)")
+        self.t = int(t)
         for name in self._state_arrays:
-            if not np.all(np.isfinite(state[name])):
-                raise ValueError(f"{type(self).__name__} state {name!r} contains NaN or Inf")
-        self.t = int(state["t"])
-        for name in self._state_arrays:
-            getattr(self, name)[...] = state[name]
+            getattr(self, name)[...] = values[name]
 
 
 class SGD(Optimizer):
@@ -159,12 +169,14 @@ class SGD(Optimizer):
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         # Checkpoints written before the per-epoch decay existed have no "epochs": they
         # used the per-step decay, which never reads it, so 0 is right for them.
+        # Checked before anything changes. (_lr_after loops over the epochs: a checkpoint's count
+        # is checked against its counters, themselves bounded by its history, before it gets here.)
         state = dict(state)
-        epochs = int(state.pop("epochs", 0))
-        if epochs < 0:
-            raise ValueError(f"SGD state 'epochs' must be >= 0, got {epochs}")
+        epochs = np.asarray(state.pop("epochs", 0))
+        if epochs.shape != () or epochs.dtype.kind not in "iu" or epochs < 0:
+            raise ValueError(f"SGD state 'epochs' must be a count >= 0, got {epochs.dtype} {epochs!r:.60}")
         super().load_state_dict(state)
-        self.epochs, self._epoch_lr = epochs, self._lr_after(epochs)
+        self.epochs, self._epoch_lr = int(epochs), self._lr_after(int(epochs))
 
 
 class Adam(Optimizer):
@@ -181,6 +193,7 @@ class Adam(Optimizer):
     """
 
     _state_arrays = ("m", "v")
+    _nonnegative = ("v",)
 
     def __init__(self, network, lr: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(network)

@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .condition import check_labels, concat_label
 from .config import GANConfig, sample_prior
 from .layers import sigmoid
 from .losses import bce_with_logits
@@ -134,16 +135,21 @@ def half_squared_error(logits: np.ndarray, target: float) -> tuple[float, np.nda
     return float(np.mean(0.5 * (d - target) ** 2)), (d - target) * d * (1 - d) / n
 
 
-def discriminator_step_split(gan, x_real: np.ndarray, z: np.ndarray) -> tuple[float, float, float]:
+def discriminator_step_split(
+    gan, x_real: np.ndarray, z: np.ndarray, y_real=None, y_fake=None
+) -> tuple[float, float, float]:
     """The post's D step: one update on the real batch (m, 784), then one on the fakes G(z).
 
     The fakes go through D with the weights the first update left, as in the post (gan.py
     108-112). Returns (loss_d, mean D(x), mean D(G(z))) as :meth:`ganlib.gan.GAN.discriminator_step`
     does, with loss_d the sum of the two halves' cross-entropies (what the post printed).
     If the real half's loss is not finite nothing changes; if only the fake half's is, the
-    real half's update has been applied.
+    real half's update has been applied. A conditional GAN passes the real labels ``y_real``
+    and the fakes' ``y_fake`` (m,) too; both networks see them beside their inputs.
     """
-    logits_real = gan.D.forward(x_real)
+    if y_fake is not None:
+        y_real = check_labels(y_real, len(x_real), gan.config.num_classes)
+    logits_real = gan.D.forward(concat_label(x_real, y_real, gan.config.num_classes))
     loss_real, dlogits_real = bce_with_logits(logits_real, gan.config.real_label)
     d_x = float(sigmoid(logits_real).mean())
     if not np.isfinite(loss_real):
@@ -151,7 +157,8 @@ def discriminator_step_split(gan, x_real: np.ndarray, z: np.ndarray) -> tuple[fl
     gan.D.backward(gan.logit_gradient(logits_real, dlogits_real), need_dx=False)
     gan.opt_D.step()
 
-    logits_fake = gan.D.forward(gan.G.forward(z))
+    x_fake = gan.G.forward(concat_label(z, y_fake, gan.config.num_classes))
+    logits_fake = gan.D.forward(concat_label(x_fake, y_fake, gan.config.num_classes))
     loss_fake, dlogits_fake = bce_with_logits(logits_fake, 0.0)
     if np.isfinite(loss_fake):
         gan.D.backward(gan.logit_gradient(logits_fake, dlogits_fake), need_dx=False)

@@ -7,10 +7,11 @@ This is the one module that knows about folders; every loader asks it.
   committed there); else a per-user data folder (``~/.local/share/ganlib/mnist`` on
   Linux, via :mod:`platformdirs`), where :func:`ganlib.data.load_mnist` downloads the
   files on first use and verifies their checksums.
-* **Shipped models** (:func:`artifact`): the trained generator and classifier are package
-  data of ``ganlib.artifacts``, read through :mod:`importlib.resources`. In the repository
-  they live in ``data/artifacts/``, which ``pyproject.toml`` installs as that package, so
-  an editable install, ``pip install .`` and a wheel all find them.
+* **Shipped models** (:func:`artifact`): the trained generators (unconditional and
+  conditional) and the classifier are package data of ``ganlib.artifacts``, read through
+  :mod:`importlib.resources`. In the repository they live in ``data/artifacts/``, which
+  ``pyproject.toml`` installs as that package, so an editable install, ``pip install .``
+  and a wheel all find them.
 * **Training runs** (:func:`runs_dir`): the checkout's ``runs/`` (ignored by git), or
   ``./runs`` in the working directory when ganlib is installed from a wheel.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "artifact",
     "checkout_root",
     "default_classifier_path",
+    "default_conditional_generator_path",
     "default_generator_path",
     "display_path",
     "mnist_dir",
@@ -79,6 +81,11 @@ def artifact(name: str) -> Path:
 def default_generator_path() -> Path:
     """The trained generator shipped with ganlib (the default configuration)."""
     return artifact("generator.npz")
+
+
+def default_conditional_generator_path() -> Path:
+    """The trained conditional generator shipped with ganlib (``CONFIGS["conditional"]``: choose the digit)."""
+    return artifact("conditional_generator.npz")
 
 
 def default_classifier_path() -> Path:

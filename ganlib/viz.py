@@ -296,7 +296,7 @@ class LiveTrainingDisplay:
         live = LiveTrainingDisplay()
         gan.train(X, epochs=5, callback=live, callback_every=200)
 
-    Each call renders one PNG (losses, D outputs, and ``gan.generate(gan.fixed_z)``
+    Each call renders one PNG (losses, D outputs, and ``gan.generate(gan.fixed_z, gan.fixed_y)``
     as a grid, all at the current iteration) and replaces the previous picture in
     the same output area (``display(..., display_id=True)`` then ``handle.update``),
     so the notebook holds one light image instead of a figure per call. Figures
@@ -333,7 +333,9 @@ class LiveTrainingDisplay:
             for a in axes[:2]:
                 a.text(0.5, 0.5, "no iterations yet", ha="center", va="center", transform=a.transAxes)
         if has_images:
-            samples = gan.generate(gan.fixed_z[: self.max_images])
+            n = self.max_images
+            labels = None if gan.fixed_y is None else gan.fixed_y[:n]  # a conditional GAN's labels 0, 1, ..., 9, 0, ...
+            samples = gan.generate(gan.fixed_z[:n], labels)
             grid = image_grid(samples, nrow=self.nrow)
             axes[2].imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
             axes[2].set_axis_off()

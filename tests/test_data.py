@@ -7,6 +7,7 @@ http.server on 127.0.0.1.
 
 import functools
 import gzip
+import os
 import shutil
 import socket
 import struct
@@ -183,6 +184,95 @@ def test_missing_file_load_mnist_says_where_and_how(tmp_path):
     assert str(tmp_path / "t10k-images-idx3-ubyte.gz") in message
     assert str(tmp_path / "t10k-images-idx3-ubyte") in message
     assert "GANLIB_DATA_DIR" in message and "download=True" in message
+
+
+def _deny(monkeypatch, path: Path, when: str) -> None:
+    """Make ``path`` unsearchable (``when="stat"``: looking it up fails) or unreadable (``"open"``),
+    with the PermissionError the system gives: by chmod as a normal user; as root, whom chmod does
+    not stop, by making those calls raise it."""
+    if os.geteuid() != 0:
+        target = path.parent if when == "stat" else path
+        mode = target.stat().st_mode
+        target.chmod(0o600 if when == "stat" else 0o000)
+        monkeypatch.undo = lambda: target.chmod(mode)  # restored below, before tmp_path is removed
+        return
+    error = PermissionError(13, "Permission denied", str(path))
+    if when == "stat":
+        real_stat, real_lstat = Path.stat, os.lstat
+
+        def stat(self, **kwargs):
+            if self == path:
+                raise error
+            return real_stat(self, **kwargs)
+
+        def lstat(p, *args, **kwargs):
+            if Path(p) == path:
+                raise error
+            return real_lstat(p, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "stat", stat)
+        monkeypatch.setattr(os, "lstat", lstat)
+    else:
+        real_open = open
+
+        def fake_open(p, *args, **kwargs):
+            if Path(p) == path:
+                raise error
+            return real_open(p, *args, **kwargs)
+
+        monkeypatch.setattr("ganlib.idx.open", fake_open, raising=False)
+
+
+def _path_problem(tmp_path, monkeypatch, problem) -> Path:
+    """The path of the t10k labels file, with the given problem, beside a good t10k images file."""
+    good = REPO_DATA / f"{LABELS}.gz"
+    shutil.copy(REPO_DATA / "t10k-images-idx3-ubyte.gz", tmp_path)
+    if problem == "a folder":
+        (tmp_path / f"{LABELS}.gz").mkdir()
+    elif problem == "a symlink loop":
+        (tmp_path / f"{LABELS}.gz").symlink_to(tmp_path / f"{LABELS}.gz")
+    elif problem in ("a folder we may not search", "an unreadable file"):
+        shutil.copy(good, tmp_path / f"{LABELS}.gz")
+        _deny(monkeypatch, tmp_path / f"{LABELS}.gz", "stat" if "search" in problem else "open")
+    return tmp_path / f"{LABELS}.gz"
+
+
+PATH_PROBLEMS = {
+    "a folder": "not a regular file",
+    "a symlink loop": "cannot access the file",
+    "a folder we may not search": "cannot access the file",
+    "an unreadable file": "cannot open the file",
+}
+
+
+@pytest.mark.parametrize("problem", list(PATH_PROBLEMS))
+def test_path_problems_are_mnist_errors_naming_the_file(tmp_path, monkeypatch, problem):
+    path = _path_problem(tmp_path, monkeypatch, problem)
+    try:
+        with pytest.raises(MNISTError, match=PATH_PROBLEMS[problem]) as excinfo:
+            read_idx(path)
+        assert_names(excinfo, path)
+        with pytest.raises(MNISTError, match=PATH_PROBLEMS[problem]) as excinfo:
+            load_mnist("test", data_dir=tmp_path)  # the labels file is the one with the problem
+        assert "t10k-labels-idx1-ubyte.gz" in str(excinfo.value)
+    finally:
+        getattr(monkeypatch, "undo", lambda: None)()
+
+
+def test_the_images_file_is_read_before_the_labels_file(tmp_path):
+    """(What the test above relies on: the labels file's problem is found after the images load.)"""
+    shutil.copy(REPO_DATA / "t10k-images-idx3-ubyte.gz", tmp_path)
+    with pytest.raises(MNISTFileNotFoundError, match=LABELS):
+        load_mnist("test", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".gz", "nul\0byte.gz"])
+def test_impossible_names_are_mnist_errors(tmp_path, name):
+    with pytest.raises(MNISTError, match="cannot access the file") as excinfo:
+        read_idx(tmp_path / name)
+    assert_names(excinfo, tmp_path / name)
+    with pytest.raises(MNISTError):
+        load_mnist("test", data_dir=tmp_path / name)
 
 
 def _cut_middle_keep_trailer(gz: bytes) -> bytes:

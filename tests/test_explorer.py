@@ -6,6 +6,7 @@ code as dragging the slider in a browser (tests/test_browser.py checks the brows
 
 import asyncio
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -280,6 +281,7 @@ def test_bad_checkpoint_path_shows_a_message_and_keeps_the_model(explorer, tmp_p
     assert "could not load" in explorer.status.value and "no checkpoint at" in explorer.status.value
     assert "Traceback" not in explorer.status.value
     assert explorer.G is G
+    explorer.tabs.selected_index = 0
     before = explorer.image.value
     explorer.sliders[0].value = 1.0  # the previous model still works
     assert explorer.image.value != before
@@ -362,3 +364,240 @@ def test_a_generator_of_non_images_is_refused(explorer, tmp_path):
     toy = save_generator(GAN(toy_config), tmp_path / "toy.npz")
     assert explorer.load(toy) is False
     assert "not 28x28 images" in explorer.status.value and explorer.latent_dim == 100
+
+
+# ----------------------------------------------------------------------------- slider ends and the digit chooser
+
+
+@pytest.fixture(scope="module")
+def conditional_checkpoint(tmp_path_factory):
+    """An untrained conditional generator (10 digits): its images are noise, but they depend on the digit."""
+    return save_generator(GAN(CONFIGS["conditional"]), tmp_path_factory.mktemp("cckpt") / "cg.npz")
+
+
+@pytest.fixture
+def conditional(conditional_checkpoint, train_images):
+    return make_explorer(conditional_checkpoint, train_images=train_images)
+
+
+def test_slider_ends_show_the_seed_moved_two_steps_each_way(explorer):
+    from ganlib.explorer_view import END_STEP
+
+    assert END_STEP == 2.0
+    for k, (low, high) in enumerate(explorer.slider_ends):
+        z = explorer.base_z()
+        assert low.value == render_png(explorer.generate(z - 2.0 * explorer.directions[k]), 2)
+        assert high.value == render_png(explorer.generate(z + 2.0 * explorer.directions[k]), 2)
+        assert decode_png(low.value).shape == (56, 56)
+    ends = [low.value for low, _ in explorer.slider_ends]
+    explorer.sliders[0].value = 1.0  # moving a slider keeps them: they describe the directions at the base code
+    assert [low.value for low, _ in explorer.slider_ends] == ends
+    explorer.seed.value = 17  # a new base code recomputes them
+    assert all(low.value != old for (low, _), old in zip(explorer.slider_ends, ends))
+    assert explorer.slider_ends[0][0].value == render_png(
+        explorer.generate(latent_from_seed(17, 100) - 2.0 * explorer.directions[0]), 2
+    )
+
+
+def test_digit_chooser_only_for_conditional_generators(explorer, conditional):
+    assert explorer.num_classes == 0 and explorer.digit_box.layout.display == "none"
+    assert conditional.num_classes == 10 and conditional.digit_box.layout.display is None
+    assert [label for label, _ in conditional.digit.options] == [str(d) for d in range(10)]
+    assert "conditional, 10 digits" in conditional.title.value and "conditional" not in explorer.title.value
+
+
+def test_picking_a_digit_keeps_the_style_code(conditional):
+    from ganlib.condition import concat_label
+
+    e = conditional
+    e.sliders[1].value = 0.8
+    z, before = e.current_z(), e.image.value
+    e.digit.value = 7
+    assert e.image.value != before
+    np.testing.assert_array_equal(e.current_z(), z)  # the same z, the sliders where they were
+    assert e.sliders[1].value == 0.8
+    expected = e.G.forward(concat_label(z[None], [7], 10))[0]
+    assert e.image.value == render_png(expected)
+    e.digit.value = 2
+    e.digit.value = 7
+    assert e.image.value == render_png(expected)  # back to 7: the same image
+
+
+def test_digit_strip_shows_the_current_style_as_every_digit(conditional):
+    from ganlib.condition import concat_label
+
+    e = conditional
+    e.sliders[0].value = -1.0
+    z = e.current_z()
+    row = e.G.forward(concat_label(np.repeat(z[None], 10, axis=0), np.arange(10), 10))
+    assert e.digit_strip.value == render_strip(row, scale=2)
+    assert decode_png(e.digit_strip.value).shape == (64, (10 * 30 + 2) * 2)  # as the layout says
+    strip = e.digit_strip.value
+    e.digit.value = 4  # another digit, the same style: the same strip
+    assert e.digit_strip.value == strip
+    e.sliders[0].value = 1.0  # another style: another strip
+    assert e.digit_strip.value != strip
+
+
+def test_slider_ends_follow_the_digit(conditional):
+    from ganlib.condition import concat_label
+
+    e = conditional
+    ends = [high.value for _, high in e.slider_ends]
+    e.digit.value = 5
+    assert all(high.value != old for (_, high), old in zip(e.slider_ends, ends))
+    z = e.base_z() + 2.0 * e.directions[3]
+    assert e.slider_ends[3][1].value == render_png(e.G.forward(concat_label(z[None], [5], 10))[0], 2)
+
+
+def test_sliders_and_interpolation_work_on_a_conditional_generator(conditional):
+    from ganlib.condition import concat_label
+
+    e = conditional
+    e.digit.value = 6
+    before = e.image.value
+    e.sliders[2].value = 1.5
+    assert e.image.value != before
+    np.testing.assert_allclose(e.current_z() - e.base_z(), 1.5 * e.directions[2], atol=1e-5)
+    e.seed_a.value, e.seed_b.value = 3, 8
+    e.tabs.selected_index = 1
+    e.t.value = 1.0
+    assert e.image.value == render_png(e.G.forward(concat_label(latent_from_seed(8, 100)[None], [6], 10))[0])
+    strip = e.strip.value
+    e.digit.value = 1  # the interpolation path is drawn as the chosen digit
+    assert e.strip.value != strip
+    assert e.image.value == render_png(e.G.forward(concat_label(latent_from_seed(8, 100)[None], [1], 10))[0])
+
+
+def test_switching_between_conditional_and_unconditional(conditional, conditional_checkpoint, checkpoint):
+    from ganlib.condition import concat_label
+
+    e = conditional
+    e.digit.value = 9
+    assert e.load(checkpoint) and e.num_classes == 0 and e.digit_box.layout.display == "none"
+    before = e.image.value
+    e.sliders[0].value = 1.0
+    assert e.image.value != before
+    assert e.image.value == render_png(e.G.forward(e.current_z()[None])[0])
+    assert e.load(conditional_checkpoint) and e.num_classes == 10 and e.digit_box.layout.display is None
+    assert e.image.value == render_png(e.G.forward(concat_label(e.current_z()[None], [9], 10))[0])
+
+
+def test_the_classifier_beside_the_image_reads_the_chosen_digit(train_images):
+    """On the shipped conditional generator with the shipped classifier: for every digit the model draws
+    recognisably at this z, picking it puts that digit beside the image (the model's quality is measured
+    by benchmarks/bench_conditional.py; this checks that the readout follows the chooser)."""
+    from ganlib.paths import default_conditional_generator_path
+
+    clf = Classifier.load()
+    e = make_explorer(default_conditional_generator_path(), classifier=clf, train_images=train_images)
+    row = e.generate_many(np.repeat(e.current_z()[None], 10, axis=0), np.arange(10))
+    drawn = [d for d, p in enumerate(clf.predict_proba(row)) if p.argmax() == d]
+    assert len(drawn) >= 3, f"the shipped conditional generator draws too few digits recognisably: {drawn}"
+    for d in drawn:
+        e.digit.value = d
+        assert f"Classifier</b>: {d} " in e.prediction.value
+        assert e.image.value == render_png(row[d])
+
+
+# ----------------------------------------------------------------------------- error paths, through the UI
+
+
+def _still_works(explorer, G):
+    """The previous model is still loaded and still answers the sliders."""
+    assert explorer.G is G
+    explorer.tabs.selected_index = 0
+    before = explorer.image.value
+    explorer.sliders[0].value = 0.5 if explorer.sliders[0].value != 0.5 else -0.5
+    assert explorer.image.value != before
+
+
+@pytest.mark.parametrize("box", ["seed", "seed_a", "seed_b"])
+def test_a_negative_seed_is_reported_in_the_status_line(explorer, box):
+    if box != "seed":
+        explorer.tabs.selected_index = 1
+    image, G = explorer.image.value, explorer.G
+    getattr(explorer, box).value = -1  # typed in the box: no exception may reach the widget library
+    assert "seed must be a whole number" in explorer.status.value and "ge-error" in explorer.status.value
+    assert explorer.image.value == image
+    getattr(explorer, box).value = 7  # a valid seed: the digit follows and the message goes
+    assert "loaded" in explorer.status.value and "ge-error" not in explorer.status.value
+    assert explorer.image.value != image or box == "seed_b"
+    _still_works(explorer, G)
+
+
+def _damaged_generators(tmp_path, checkpoint):
+    """Files that used to make the Load button raise (zlib.error, RuntimeError, huge allocations, ...)."""
+    import zipcraft
+
+    ms = zipcraft.members(checkpoint)
+
+    def variant(name, change):
+        path = tmp_path / name
+        path.write_bytes(zipcraft.build([change(m) if m.name == "G/0.W.npy" else m for m in ms]))
+        return path
+
+    meta = json.loads(str(np.load(checkpoint)["metadata.json"]))
+    meta["config"]["g_hidden"] = [100_000, 100_000]
+    big = tmp_path / "huge-config.npz"
+    np.savez(big, **{**{k: v for k, v in np.load(checkpoint).items()}, "metadata.json": np.array(json.dumps(meta))})
+    return {
+        variant("bad-deflate.npz", lambda m: m.with_(data=m.data[:40] + bytes(200) + m.data[240:])): "damaged",
+        variant("encrypted.npz", lambda m: m.with_(flags=1)): "encrypted",
+        variant("lzma.npz", lambda m: m.with_(method=14)): "compression method 14",
+        variant("huge.npz", lambda m: zipcraft.stored(m.name, zipcraft.npy_header((10**11,)))): "does not fit",
+        big: "at most 20,000,000",
+        tmp_path: "is a folder",
+        tmp_path / ("x" * 300): "cannot",
+    }
+
+
+def test_damaged_files_given_to_load_are_reported_and_the_model_stays(explorer, checkpoint, tmp_path):
+    G = explorer.G
+    for path, message in _damaged_generators(tmp_path, checkpoint).items():
+        explorer.path.value = str(path)
+        explorer.load_button.click()
+        assert "could not load" in explorer.status.value and message in explorer.status.value, path
+        _still_works(explorer, G)
+
+
+@pytest.mark.parametrize("error", [MemoryError("no memory"), AttributeError("x"), RuntimeError("y")])
+def test_any_failure_of_load_is_reported_and_the_model_stays(explorer, monkeypatch, checkpoint, error):
+    import ganlib.checkpoint
+
+    def fail(path):
+        raise error
+
+    monkeypatch.setattr(ganlib.checkpoint, "load_generator", fail)
+    G = explorer.G
+    explorer.path.value = str(checkpoint)
+    explorer.load_button.click()
+    assert "could not load" in explorer.status.value and type(error).__name__ in explorer.status.value
+    _still_works(explorer, G)
+
+
+def test_latent_directions_check_their_arguments(checkpoint):
+    from ganlib.checkpoint import load_generator
+
+    G, _ = load_generator(checkpoint)
+    for kwargs, message in [
+        (dict(n_directions=-1), "n_directions must be"),
+        (dict(n_directions=0), "n_directions must be"),
+        (dict(n_samples=0), "n_samples must be"),
+        (dict(batch_size=0), "batch_size must be"),
+        (dict(latent_dim=0), "latent_dim must be"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            latent_directions(G, **{"latent_dim": 100, **kwargs})
+    with pytest.raises(ValueError, match="seed must be"):
+        latent_from_seed(-1, 100)
+
+
+def test_nearest_neighbours_and_strips_refuse_what_they_cannot_show(train_images):
+    nn = NearestNeighbours(train_images)
+    x = np.zeros(784, np.float32)
+    x[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        nn.query(x)
+    with pytest.raises(ValueError, match="at least one image"):
+        render_strip(np.zeros((0, 784), np.float32))

@@ -373,3 +373,175 @@ def test_sigmoid_and_tanh_layers_finite_for_huge_inputs():
         t = Tanh()
         np.testing.assert_array_equal(t.forward(x), np.array([[-1, -1, 0, 1, 1]], dtype=np.float32))
         assert np.all(np.isfinite(t.backward(np.ones_like(x))))
+
+
+# ---------------------------------------------------------------------------------------
+# conditioning: the label concatenated to the input (ganlib.condition)
+# ---------------------------------------------------------------------------------------
+def _conditional_nets(seed, data_dim=5, latent_dim=3, num_classes=4, embedding_dim=3):
+    """A small float64 conditional G ([z, e_y] -> x, tanh) and D ([x, e_y] -> logit), as GAN builds them:
+    with a LabelEmbedding first, or (embedding_dim=0) the one-hot label straight into the first Dense."""
+    from ganlib.config import GANConfig, build_discriminator, build_generator
+
+    config = GANConfig(
+        latent_dim=latent_dim,
+        data_dim=data_dim,
+        num_classes=num_classes,
+        embedding_dim=embedding_dim,
+        g_hidden=(6,),
+        d_hidden=(7,),
+        seed=seed,
+    )
+    rng = np.random.default_rng(seed)
+    G, D = build_generator(config, rng).copy(F64), build_discriminator(config, rng).copy(F64)
+    for net in (G, D):  # non-zero biases, so every parameter is exercised
+        net.flat_params[...] += 0.1 * rng.standard_normal(net.num_params)
+    return G, D, config
+
+
+def _labels(seed, n, num_classes):
+    y = np.random.default_rng(seed + 7).integers(0, num_classes, n)
+    y[:num_classes] = np.arange(num_classes)  # every class at least once
+    return y
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_concatenation_backward_splits_the_gradient(seed, embedding_dim):
+    """split_gradient(D.backward(delta)) is dL/dx and dL/de_y, the one-hot treated as a real input."""
+    from ganlib.condition import concat_label, one_hot, split_gradient
+
+    _, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
+    n, d, c = 6, config.data_dim, config.num_classes
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-1, 1, (n, d)), _labels(seed, n, c)
+    e = one_hot(y, c, F64)
+    delta = rng.standard_normal((n, 1))
+
+    def loss():  # L = sum(D([x, e]) * delta): reads x and e, which numerical_gradient perturbs
+        return float(np.sum(D.forward(np.concatenate([x, e], axis=1)) * delta))
+
+    np.testing.assert_array_equal(concat_label(x, y, c), np.concatenate([x, e], axis=1))
+    D.forward(concat_label(x, y, c))
+    dx, de = split_gradient(D.backward(delta), d)
+    assert dx.shape == (n, d) and de.shape == (n, c)
+    assert rel_error(dx, numerical_gradient(loss, x)) < TOL
+    assert rel_error(de, numerical_gradient(loss, e)) < TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("which", ["G", "D"])
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_conditional_network_gradients(seed, which, embedding_dim):
+    """Every parameter (the embedding table too) and the whole input [a, e_y] of a conditional G and D."""
+    from ganlib.condition import concat_label
+
+    G, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
+    net, dim = (G, config.latent_dim) if which == "G" else (D, config.data_dim)
+    rng = np.random.default_rng(seed)
+    inputs = concat_label(rng.standard_normal((6, dim)), _labels(seed, 6, config.num_classes), config.num_classes)
+    errors = check_layer(net, inputs, seed=UPSTREAM + seed)
+    assert set(errors) == {"x"} | {name for name, _ in net.named_parameters()}
+    assert_all_small(errors)
+
+
+def _generator_chain(G, D, z, y, config, split):
+    """L_G (non-saturating) of G([z, e_y]) judged by D with the same label, and G's parameter gradient
+    by the generator step's backward pass with the given ``split`` of D's input gradient."""
+    from ganlib.condition import concat_label
+
+    c = config.num_classes
+    loss, dlogits = generator_loss(D.forward(concat_label(G.forward(concat_label(z, y, c)), y, c)))
+    d_input = D.backward(dlogits, need_param_grads=False)
+    G.backward(split(d_input, config.data_dim)[0], need_dx=False)
+    return loss, G.flat_grads.copy()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_conditional_generator_step_gradient(seed, embedding_dim):
+    """What GAN.generator_step computes for G (D's input gradient, its image part, G's backward)
+    equals the finite-difference gradient of L_G with respect to G's parameters."""
+    from ganlib.condition import split_gradient
+
+    G, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
+    rng = np.random.default_rng(seed)
+    z, y = rng.standard_normal((8, config.latent_dim)), _labels(seed, 8, config.num_classes)
+    _, analytic = _generator_chain(G, D, z, y, config, split_gradient)
+    numeric = numerical_gradient(lambda: _generator_chain(G, D, z, y, config, split_gradient)[0], G.flat_params)
+    assert rel_error(analytic, numeric) < TOL
+
+
+def test_gradient_check_catches_a_wrong_split():
+    """The check can fail: taking the *last* data_dim columns of D's input gradient (the label's
+    columns and part of the image's) instead of the first ones gives wrong gradients for G."""
+
+    def wrong_split(d_input, dim):
+        return d_input[:, -dim:], d_input[:, :-dim]
+
+    G, D, config = _conditional_nets(0)
+    rng = np.random.default_rng(0)
+    z, y = rng.standard_normal((8, config.latent_dim)), _labels(0, 8, config.num_classes)
+    _, analytic = _generator_chain(G, D, z, y, config, wrong_split)
+    numeric = numerical_gradient(lambda: _generator_chain(G, D, z, y, config, wrong_split)[0], G.flat_params)
+    assert rel_error(analytic, numeric) > 1e-2
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("embedding_dim", [0, 3])
+def test_conditional_discriminator_step_gradient(seed, embedding_dim):
+    """L_D on real images with their labels and fakes with theirs, through [x, e_y]: D's parameter gradient."""
+    from ganlib.condition import concat_label
+
+    _, D, config = _conditional_nets(seed, embedding_dim=embedding_dim)
+    rng = np.random.default_rng(seed)
+    c, m = config.num_classes, 5
+    x = rng.uniform(-1, 1, (2 * m, config.data_dim))
+    y = _labels(seed, 2 * m, c)
+
+    def loss():
+        logits = D.forward(concat_label(x, y, c))
+        return discriminator_loss(logits[:m], logits[m:], 0.9)[0]
+
+    logits = D.forward(concat_label(x, y, c))
+    _, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], 0.9)
+    D.backward(np.concatenate([d_real, d_fake]), need_dx=False)
+    assert rel_error(D.flat_grads, numerical_gradient(loss, D.flat_params)) < TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_label_embedding_gradients(seed):
+    """LabelEmbedding alone: dL/d[a, e_y] and dL/dE by finite differences, on inputs [a, one-hot]."""
+    from ganlib.condition import concat_label
+    from ganlib.layers import LabelEmbedding
+
+    rng = np.random.default_rng(seed)
+    n, d = random_shape(seed)
+    c, k = 4, int(rng.integers(2, 6))
+    layer = LabelEmbedding(d + c, c, k, rng=seed, dtype=F64)
+    x = concat_label(rng.standard_normal((n + c, d)), _labels(seed, n + c, c), c)
+    out = layer.forward(x)
+    np.testing.assert_array_equal(out[:, :d], x[:, :d])  # a passes through
+    np.testing.assert_array_equal(out[:, d:], layer.params["E"][x[:, d:].argmax(axis=1)])  # row y of E
+    errors = check_layer(layer, x, seed=UPSTREAM + seed)
+    assert set(errors) == {"x", "E"}
+    assert_all_small(errors)
+
+
+def test_gradient_check_catches_an_embedding_without_its_transpose():
+    """The check can fail: a LabelEmbedding whose input gradient uses E instead of E^T (square E, so the
+    shapes still fit) is caught."""
+    from ganlib.condition import concat_label
+    from ganlib.layers import LabelEmbedding
+
+    class NoTranspose(LabelEmbedding):
+        def backward(self, dout, *, need_dx=True, need_param_grads=True):
+            dx = super().backward(dout, need_dx=need_dx, need_param_grads=need_param_grads)
+            d = self.in_features - self.num_classes
+            dx[:, d:] = dout[:, d:] @ self.params["E"]
+            return dx
+
+    layer = NoTranspose(3 + 4, 4, 4, rng=0, dtype=F64)
+    x = concat_label(np.random.default_rng(0).standard_normal((6, 3)), [0, 1, 2, 3, 1, 2], 4)
+    errors = check_layer(layer, x, seed=UPSTREAM)
+    assert errors["x"] > 1e-3 and errors["E"] < TOL

@@ -275,6 +275,21 @@ def test_class_histogram_of_one_digit(clf, test_set):
     assert math.log(10) - 0.2 < h["kl_to_uniform"] < math.log(10)
 
 
+def test_class_agreement_of_real_images_with_true_and_wrong_labels(clf, test_set, test_probs):
+    x, y = test_set
+    agreement = M.class_agreement(x, y, clf)  # real digits "asked for" as their own labels: the classifier's accuracy
+    predicted = test_probs.argmax(axis=1)
+    for c in range(10):
+        assert agreement[c] == pytest.approx(np.mean(predicted[y == c] == c))
+    assert agreement.min() > 0.95
+    shifted = M.class_agreement(x, (y + 1) % 10, clf)  # every label wrong: almost no agreement
+    assert shifted.max() < 0.02
+    partial = M.class_agreement(x[y < 5], y[y < 5], clf)
+    assert np.all(np.isnan(partial[5:])) and np.all(partial[:5] > 0.95)  # digits never asked for: NaN
+    with pytest.raises(ValueError, match="one per sample"):
+        M.class_agreement(x[:3], y[:2], clf)
+
+
 def test_class_histogram_exact_collapse(clf, test_set):
     x, y = test_set
     one = x[np.flatnonzero(y == 7)[:1]]

@@ -9,12 +9,13 @@ and with each switched off.
 """
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
 
 from ganlib import SGD, Dense, LeakyReLU, Sequential
-from ganlib.checkpoint import load_checkpoint, save_checkpoint
+from ganlib.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ganlib.config import CONFIGS, GANConfig, build_discriminator, build_generator
 from ganlib.gan import GAN
 from ganlib.gradcheck import check_loss, numerical_gradient, rel_error
@@ -164,7 +165,7 @@ def test_discriminator_step_sends_the_chosen_gradient(X, loss_gradient):
     dlogits = (d - t) / 4  # the cross-entropy's gradient: a mean over each half of the batch
     if loss_gradient == "through_sigmoid_again":
         dlogits = dlogits * d * (1 - d)
-    gan.discriminator_step(X[:4], z)
+    gan.discriminator_step(X[:4], z=z)
     assert np.allclose(gan.D.layers[0].params["W"], W0 - 0.1 * x_all.T @ dlogits, rtol=1e-12, atol=1e-15)
     assert np.allclose(gan.D.layers[0].params["b"], b0 - 0.1 * dlogits.sum(0), rtol=1e-12, atol=1e-15)
 
@@ -236,7 +237,7 @@ def test_split_discriminator_step_takes_two_updates(X):
     g = d_fake / 4
     W2, b2 = W1 - 0.1 * x_fake.T @ g, b1 - 0.1 * g.sum(0)
 
-    loss, mean_real, mean_fake = gan.discriminator_step(X[:4], z)
+    loss, mean_real, mean_fake = gan.discriminator_step(X[:4], z=z)
     assert np.allclose(gan.D.layers[0].params["W"], W2, rtol=1e-12, atol=1e-15)
     assert np.allclose(gan.D.layers[0].params["b"], b2, rtol=1e-12, atol=1e-15)
     assert gan.opt_D.t == 2
@@ -261,9 +262,9 @@ def _record_latents(gan):
         records[-1].append(z.copy())
         return z
 
-    def recording_train_iteration(batches, z=None):
+    def recording_train_iteration(batches, labels=None, *, z=None):
         records.append([] if z is None else [z.copy(), z.copy()])
-        return train_iteration(batches, z)
+        return train_iteration(batches, labels, z=z)
 
     gan.sample_latent, gan.train_iteration = recording_sample_latent, recording_train_iteration
     return records
@@ -311,6 +312,62 @@ def test_resume_with_the_posts_options_is_bit_for_bit(X, tmp_path):
     assert resumed.history.loss_d == straight.history.loss_d
     for a, b in [(resumed.G, straight.G), (resumed.D, straight.D)]:
         assert np.array_equal(a.flat_params, b.flat_params)
+
+
+def _edited_copy(src, dst, meta=None, arrays=None):
+    """``src``'s checkpoint written to ``dst`` with ``meta(metadata)`` / ``arrays(dict)`` applied in place."""
+    with np.load(src) as f:
+        contents = {k: f[k] for k in f.files}
+    document = json.loads(str(contents.pop("metadata.json")))
+    if meta is not None:
+        meta(document)
+    if arrays is not None:
+        arrays(contents)
+    contents["metadata.json"] = np.array(json.dumps(document))
+    np.savez(dst, **contents)
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("meta", "arrays", "message"),
+    [
+        (lambda m: m.update(latent_bank_rows=-4), None, "'latent_bank_rows' must be a whole number"),
+        (lambda m: m.update(latent_bank_rows=True), None, "'latent_bank_rows' must be a whole number"),
+        (lambda m: m.update(latent_bank_rows=8.0), None, "'latent_bank_rows' must be a whole number"),
+        (lambda m: m.update(latent_bank_rows=0), None, "not a whole number of batches"),
+        (lambda m: m.update(latent_bank_rows=m["latent_bank_rows"] + 1), None, "not a whole number of batches"),
+        (lambda m: m.update(latent_bank_rows=4 * 10**9), None, "more than the"),  # 80 GB of codes: never drawn
+        (lambda m: m.update(latent_bank_rows=2 * m["latent_bank_rows"]), None, "more than the 6 recorded"),
+        (lambda m: m["config"].update(latent_source="fresh"), None, "its configuration draws fresh codes"),
+        (None, lambda a: a.update({"opt_G/epochs": np.array(2)}), "counted 2 epochs, the checkpoint 1"),
+        (None, lambda a: a.update({"opt_D/epochs": np.array(1.0)}), "holds float64 values"),
+    ],
+)
+def test_a_checkpoints_bank_size_and_epoch_count_are_checked(X, tmp_path, meta, arrays, message):
+    """The bank is not stored but drawn again from the seed, so its size must be what the configuration
+    and the counters imply (bounded like any array); SGD's epoch count must be the checkpoint's."""
+    gan = GAN(TINY_POST)
+    gan.train(X, epochs=1, progress=False)  # 24 examples, batch 4: a bank of 24 codes, 6 iterations
+    good = save_checkpoint(gan, tmp_path / "good.npz")
+    assert load_checkpoint(good).latent_bank.shape == (24, TINY_POST.latent_dim)
+    bad = _edited_copy(good, tmp_path / "bad.npz", meta, arrays)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(bad)
+
+
+def test_an_untrained_bank_gan_and_an_older_checkpoint_load(X, tmp_path):
+    """Before training there is no bank yet (0 codes); a file from before the epoch count loads with the
+    checkpoint's epoch count."""
+    fresh = load_checkpoint(save_checkpoint(GAN(TINY_POST), tmp_path / "fresh.npz"))
+    assert fresh.latent_bank is None
+    gan = GAN(TINY_POST.replace(decay_rate=0.1))
+    gan.train(X, epochs=2, progress=False)
+    path = save_checkpoint(gan, tmp_path / "c.npz")
+    old = _edited_copy(
+        path, tmp_path / "old.npz", arrays=lambda a: [a.pop(k) for k in ("opt_G/epochs", "opt_D/epochs")]
+    )
+    loaded = load_checkpoint(old)
+    assert loaded.opt_G.epochs == loaded.opt_D.epochs == 2 and loaded.opt_G.current_lr == gan.opt_G.current_lr
 
 
 # ------------------------------------------------------------------------------ 5. momentum, 6. decay
@@ -535,9 +592,9 @@ def test_ganlib_follows_the_transcription_of_the_posts_loop(X, switched_off):
     records, batches = _record_latents(gan), []
     train_iteration = gan.train_iteration
 
-    def recording(batch_list, z=None):
+    def recording(batch_list, labels=None, *, z=None):
         batches.append(batch_list[0].copy())
-        return train_iteration(batch_list, z)
+        return train_iteration(batch_list, labels, z=z)
 
     gan.train_iteration = recording
     gan.train(X, epochs=3, progress=False)
@@ -566,9 +623,9 @@ def test_the_transcription_can_tell_each_option_apart(X):
         batches = []
         train_iteration = gan.train_iteration
 
-        def recording(batch_list, z=None, batches=batches, train_iteration=train_iteration):
+        def recording(batch_list, labels=None, *, z=None, batches=batches, train_iteration=train_iteration):
             batches.append(batch_list[0].copy())
-            return train_iteration(batch_list, z)
+            return train_iteration(batch_list, labels, z=z)
 
         gan.train_iteration = recording
         gan.train(X, epochs=3, progress=False)
@@ -600,3 +657,13 @@ def test_gradient_of_the_posts_d_loss_through_the_network_float64():
     analytic = D.flat_grads.copy()
     numeric = np.concatenate([numerical_gradient(loss, p).ravel() for p in D.parameters()])
     assert rel_error(analytic, numeric) < 1e-7
+
+
+def test_the_posts_options_work_for_a_conditional_gan(X):
+    """Every option also runs with labels (num_classes > 0): the split D step and G's step see them too."""
+    y = np.arange(len(X)) % 3
+    gan = GAN(TINY_POST.replace(num_classes=3, embedding_dim=2))
+    gan.train(X, y, epochs=2, progress=False)
+    assert np.all(np.isfinite(gan.history.loss_d)) and np.all(np.isfinite(gan.history.loss_g))
+    assert gan.opt_D.t == 3 * gan.iteration  # real, fake, and G's step, every iteration
+    assert gan.sample(6, digits=2).shape == (6, 12)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, REPO_MNIST
 
+from conftest import REPO, REPO_MNIST
 from ganlib import paths
 from ganlib.checkpoint import load_generator
 from ganlib.classifier import Classifier
@@ -60,9 +60,11 @@ def test_a_checkout_or_data_dir_never_downloads_silently(monkeypatch, tmp_path):
 
 
 def test_shipped_models_are_package_data():
-    for name in ("generator.npz", "classifier.npz"):
+    for name in ("generator.npz", "conditional_generator.npz", "classifier.npz"):
         path = paths.artifact(name)
         assert path.is_file() and path.parent == REPO / "data" / "artifacts"
+    assert paths.default_conditional_generator_path() == paths.artifact("conditional_generator.npz")
+    assert load_generator(paths.default_conditional_generator_path(), num_classes=10)[1]["num_classes"] == 10
     G, meta = load_generator()  # the default is the shipped generator
     assert meta["kind"] == "generator" and G.forward(np.zeros((1, meta["config"]["latent_dim"]))).shape == (1, 784)
     assert Classifier.load().sizes[-1] == 10

@@ -365,3 +365,136 @@ def test_optimizers_match_torch_float32(which):
         schedule = lambda t: 0.05 / (1.0 + 0.05 * t)  # noqa: E731
     _train_both(net, model, make, make_t, steps=6, seed=5, dtype=np.float32, rtol=1e-5, lr_schedule=schedule)
     assert net.flat_params.dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------------
+# a conditional GAN: the label, one-hot or embedded, concatenated to z and to x (ganlib.condition)
+# ---------------------------------------------------------------------------------------
+class TorchConditional(torch.nn.Module):
+    """PyTorch's own way to condition: look the label up in an nn.Embedding (or F.one_hot when ganlib's
+    network feeds the one-hot label itself), torch.cat it to the input, then the same layers."""
+
+    def __init__(self, net: Sequential, num_classes: int):
+        from types import SimpleNamespace
+
+        from ganlib.layers import LabelEmbedding
+
+        super().__init__()
+        self.num_classes, self.embed, layers = num_classes, None, net.layers
+        if isinstance(layers[0], LabelEmbedding):
+            E = layers[0].params["E"]
+            self.embed = torch.nn.Embedding(*E.shape, dtype=torch.float64)
+            with torch.no_grad():
+                self.embed.weight.copy_(torch.from_numpy(E.copy()))
+            layers = layers[1:]
+        self.body = torch_model(SimpleNamespace(layers=layers))
+
+    def forward(self, a, y):
+        y = torch.from_numpy(np.asarray(y))
+        self.label = self.embed(y) if self.embed is not None else F.one_hot(y, self.num_classes).to(a.dtype)
+        if self.label.requires_grad:
+            self.label.retain_grad()  # for the test of the gradient w.r.t. the label
+        return self.body(torch.cat([a, self.label], dim=1))
+
+    def flat_grads(self):
+        parts = [self.embed.weight.grad.reshape(-1).numpy()] if self.embed is not None else []
+        return np.concatenate([*parts, torch_flat(self.body, grads=True)])
+
+
+def _conditional_pair(seed, embedding_dim, num_classes=10):
+    """A float64 conditional G and D as GAN builds them (MNIST sizes, narrower), and torch copies."""
+    from ganlib.config import GANConfig, build_discriminator, build_generator
+
+    config = GANConfig(
+        num_classes=num_classes,
+        embedding_dim=embedding_dim,
+        latent_dim=16,
+        g_hidden=(32, 48),
+        d_hidden=(40, 24),
+        seed=seed,
+    )
+    rng = np.random.default_rng(seed)
+    G, D = build_generator(config, rng).copy(F64), build_discriminator(config, rng).copy(F64)
+    for net in (G, D):
+        net.flat_params[...] += 0.05 * rng.standard_normal(net.num_params)
+    return config, G, D, TorchConditional(G, num_classes), TorchConditional(D, num_classes)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("embedding_dim", [0, 10])
+def test_conditional_discriminator_matches_torch(seed, embedding_dim):
+    from ganlib.condition import concat_label, split_gradient
+
+    config, _, D, _, D_t = _conditional_pair(seed, embedding_dim)
+    rng = np.random.default_rng(seed)
+    x, y, dout = rng.uniform(-1, 1, (24, 784)), rng.integers(0, 10, 24), rng.standard_normal((24, 1))
+    out = D.forward(concat_label(x, y, 10))
+    dx, de = split_gradient(D.backward(dout), 784)
+    x_t = tt(x, grad=True)
+    out_t = D_t(x_t, y)
+    out_t.backward(tt(dout))
+    assert_close("logits", out, out_t)
+    assert_close("dL/dx (image part)", dx, x_t.grad)
+    assert_close("flat grads", D.flat_grads, D_t.flat_grads())
+    if embedding_dim:  # dL/de_y = dL/dE[y] E^T: the gradient of the looked-up row, carried back to the one-hot
+        assert_close("dL/de_y (label part)", de, D_t.label.grad @ D_t.embed.weight.detach().T)
+    else:
+        x_t2, e_t = tt(x), tt(np.eye(10)[y], grad=True)  # the one-hot as a real input, to get its gradient
+        D_t.body(torch.cat([x_t2, e_t], dim=1)).backward(tt(dout))
+        assert_close("dL/de_y (label part)", de, e_t.grad)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("embedding_dim", [0, 10])
+@pytest.mark.parametrize("loss_kind", ["non_saturating", "minimax"])
+def test_conditional_generator_step_matches_torch(seed, embedding_dim, loss_kind):
+    """G's gradient through a frozen conditional D, with the same label on both sides, against autograd."""
+    from ganlib.condition import concat_label, split_gradient
+
+    config, G, D, G_t, D_t = _conditional_pair(seed, embedding_dim)
+    rng = np.random.default_rng(seed + 10)
+    z, y = rng.standard_normal((20, config.latent_dim)), rng.integers(0, 10, 20)
+
+    x_fake = G.forward(concat_label(z, y, 10))
+    loss, dlogits = generator_loss(D.forward(concat_label(x_fake, y, 10)), loss_kind)
+    dx_fake, _ = split_gradient(D.backward(dlogits, need_param_grads=False), 784)
+    G.backward(dx_fake, need_dx=False)
+
+    for p in D_t.parameters():
+        p.requires_grad_(False)
+    logits_t = D_t(G_t(tt(z), y), y)
+    if loss_kind == "non_saturating":
+        loss_t = F.binary_cross_entropy_with_logits(logits_t, torch.ones_like(logits_t))
+    else:
+        loss_t = -F.softplus(logits_t).mean()  # mean log(1 - D) = -mean softplus(s)
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    assert_close("G flat grads", G.flat_grads, G_t.flat_grads())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("embedding_dim", [0, 10])
+def test_conditional_discriminator_step_matches_torch(seed, embedding_dim):
+    """L_D with real labels on the real half and drawn labels on the fake half, label smoothing 0.9."""
+    from ganlib.condition import concat_label
+
+    config, G, D, G_t, D_t = _conditional_pair(seed, embedding_dim)
+    rng = np.random.default_rng(seed + 20)
+    m = 16
+    x_real, y_real = rng.uniform(-1, 1, (m, 784)), rng.integers(0, 10, m)
+    z, y_fake = rng.standard_normal((m, config.latent_dim)), rng.integers(0, 10, m)
+    x_fake = G.forward(concat_label(z, y_fake, 10))
+    y = np.concatenate([y_real, y_fake])
+    logits = D.forward(concat_label(np.concatenate([x_real, x_fake]), y, 10))
+    loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], 0.9)
+    D.backward(np.concatenate([d_real, d_fake]), need_dx=False)
+
+    with torch.no_grad():
+        x_fake_t = G_t(tt(z), y_fake)
+    logits_t = D_t(torch.cat([tt(x_real), x_fake_t]), y)
+    loss_t = F.binary_cross_entropy_with_logits(
+        logits_t[:m], torch.full((m, 1), 0.9, dtype=torch.float64)
+    ) + F.binary_cross_entropy_with_logits(logits_t[m:], torch.zeros((m, 1), dtype=torch.float64))
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    assert_close("D flat grads", D.flat_grads, D_t.flat_grads())

@@ -1,6 +1,7 @@
 """Tests of ganlib.viz: grids, PNG and GIF encoding, plots (Agg backend), the live display, bad input."""
 
 import io
+import os
 
 import matplotlib
 
@@ -237,10 +238,11 @@ class _FakeGAN:
         self.config = _FakeConfig()
         self.history = _history(rng)
         self.fixed_z = rng.standard_normal((16, 8)).astype(np.float32)
+        self.fixed_y = None  # unconditional
         self.epoch, self.iteration = 1, 30
         self._rng = rng
 
-    def generate(self, z):
+    def generate(self, z, y=None):
         return np.tanh(self._rng.standard_normal((len(z), 784))).astype(np.float32)
 
 
@@ -291,3 +293,32 @@ def test_live_display_with_a_real_gan(tmp_path):
     path = img.save_gif(gan.history, tmp_path / "run.gif")
     with Image.open(path) as im:
         assert im.n_frames == len(gan.history.snapshots)
+
+
+def test_live_display_of_a_conditional_gan_draws_its_fixed_labels(tmp_path):
+    from ganlib.gan import CONFIGS, GAN
+
+    config = CONFIGS["conditional"].replace(g_hidden=(8,), d_hidden=(8,), latent_dim=4, batch_size=16)
+    gan = GAN(config, n_fixed=20)
+    X = np.random.default_rng(0).uniform(-1, 1, (64, 784)).astype(np.float32)
+    gan.train(X, np.arange(64) % 10, epochs=1, progress=False)
+    assert viz.LiveTrainingDisplay(nrow=10, max_images=20).render(gan).startswith(PNG_SIGNATURE)
+    assert len(gan.history.snapshots) == 2 and gan.history.snapshots[-1].shape == (20, 784)
+
+
+def test_image_files_are_replaced_atomically(rng, tmp_path, monkeypatch):
+    """A failure while writing (here the final flush to disk) leaves the previous files intact, and no debris."""
+    png = img.save_grid_png(_images(rng, 4), tmp_path / "s.png")
+    gif = img.save_gif([_images(rng, 4)] * 2, tmp_path / "p.gif", iterations=[0, 1])
+    before = png.read_bytes(), gif.read_bytes()
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        img.save_grid_png(_images(rng, 9), png)
+    with pytest.raises(OSError, match="disk full"):
+        img.save_gif([_images(rng, 9)] * 3, gif)
+    assert (png.read_bytes(), gif.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.gif", "s.png"]

@@ -13,6 +13,7 @@ import venv
 
 import numpy as np
 import pytest
+
 from conftest import REPO
 
 
@@ -64,6 +65,8 @@ def test_wheel_trains_samples_and_evaluates_outside_the_checkout(wheel_python, t
     samples = np.load(work / "s.npy")
     assert samples.shape == (8, 784) and np.all(np.abs(samples) <= 1)
     assert requests == [], "sampling needs no MNIST"
+    ganlib("sample", "--n", "4", "--digit", "3", "--out", "threes.npy")  # the shipped conditional generator
+    assert np.load(work / "threes.npy").shape == (4, 784) and requests == []
 
     tiny = ["--g-hidden", "16", "--d-hidden", "16", "--latent-dim", "8", "--batch-size", "32", "--limit", "256"]
     result = ganlib("train", *tiny, "--epochs", "1", "--no-progress", "--out", "run")

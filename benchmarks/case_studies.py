@@ -75,6 +75,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from ganlib import images, metrics  # noqa: E402
+from ganlib.archive import atomic_write  # noqa: E402
 from ganlib.classifier import default_classifier  # noqa: E402
 from ganlib.config import CONFIGS, build_generator  # noqa: E402
 from ganlib.data import load_mnist, to_tanh_range  # noqa: E402
@@ -222,11 +223,17 @@ def mean_d(gan, x) -> float:
         gan.D.train()
 
 
+def _write_text(path: Path, text: str) -> None:
+    """Replace a text file atomically: a reader (or an interrupted run) never sees half of it."""
+    atomic_write(path, lambda f: f.write(text.encode()))
+
+
 def save_png(picture: np.ndarray, path: Path, scale: int = 2) -> None:
     """A uint8 (H, W) picture as an optimised PNG, enlarged ``scale`` times (nearest neighbour)."""
     from PIL import Image
 
-    Image.fromarray(images.upscale(picture, scale), mode="L").save(path, format="PNG", optimize=True)
+    image = Image.fromarray(images.upscale(picture, scale), mode="L")
+    atomic_write(path, lambda f: image.save(f, format="PNG", optimize=True))
 
 
 def codes_strip(frames: list[np.ndarray], epochs: list[int]) -> np.ndarray:
@@ -339,7 +346,7 @@ def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Pat
         "final": final,
         "files": {"samples": f"{name}_samples.png", "codes": f"{name}_codes.png"},
     }
-    (out / f"{name}.json").write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    _write_text(out / f"{name}.json", json.dumps(result, separators=(",", ":")) + "\n")
     print(
         f"{name}: {seconds:.0f} s; final {final['classes_covered']} classes, min {final['min_fraction']:.3f}, "
         f"KL {final['kl_to_uniform']:.3f}, FD {final['frechet_distance']:.1f}, D(x) {final['d_x_train']:.3f}, "
@@ -413,8 +420,9 @@ def noise_study(out: Path, quick: bool) -> dict:
             f"confidence {m['mean_confidence']:.2f}, FD {m['frechet_distance']:.1f}, feature spread {m['feature_spread']}"
         )
     result["mean_test_image"] = {"predicted_class": int(clf.predict(test.mean(axis=0, keepdims=True))[0])}
-    (out / "noise.json").write_text(
-        json.dumps({"command": f"{COMMAND} --runs noise", "cases": result}, separators=(",", ":")) + "\n"
+    _write_text(
+        out / "noise.json",
+        json.dumps({"command": f"{COMMAND} --runs noise", "cases": result}, separators=(",", ":")) + "\n",
     )
     return result
 
@@ -431,31 +439,46 @@ def write_summary(out: Path) -> str:
         rows.append(
             f"| `{r['run']}` | {r['description']} | {f['epoch']} | {f['classes_covered']} | "
             f"{100 * f['min_fraction']:.1f}% | {f['kl_to_uniform']:.3f} | {f['frechet_distance']:.1f} | "
-            f"{f['mean_confidence']:.2f} | {f['d_x_train']:.3f} | {f['d_g_z']:.3f} | `{r['command']}` |"
+            f"{f['mean_confidence']:.2f} | {f['pixel_std']:.3f} | {f['d_x_train']:.3f} | {f['d_g_z']:.3f} | "
+            f"`{r['command']}` |"
         )
     table = "\n".join(
         [
             "| run | what | epochs | classes covered (>= 1%) | smallest class | KL to uniform | Frechet distance "
-            "| mean confidence | mean D(x) | mean D(G(z)) | command |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| mean confidence | pixel spread | mean D(x) | mean D(G(z)) | command |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
         ]
     )
     text = (
         "# Summary of the case studies\n\n"
         f"Written by `{COMMAND}` from the JSON files in this folder; final measures on 10,000 samples "
-        "(classifier of `ganlib.metrics`; D in evaluation mode, D(x) on 10,000 training images).\n\n" + table + "\n"
+        "(classifier of `ganlib.metrics`; pixel spread: the per-pixel standard deviation across samples, "
+        "averaged over pixels, 0 when G ignores z; D in evaluation mode, D(x) on 10,000 training images).\n\n"
+        + table
+        + "\n"
     )
-    (out / "summary.md").write_text(text)
+    _write_text(out / "summary.md", text)
     return text
 
 
 def main(argv=None) -> int:
     runs = _runs()
     parser = argparse.ArgumentParser(
-        description="Train and measure the original post, its ablations and a mode collapse (notebook 06's data).",
+        description=(
+            "Train and measure the original post, its ablations and a mode collapse: the files of data/results\n"
+            "that notebook 06 shows. Run from the repository's root; each run writes <run>.json,\n"
+            "<run>_samples.png and <run>_codes.png, and every invocation rebuilds summary.md."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="runs: " + ", ".join([*runs, "noise"]),
+        epilog=(
+            "regenerate every file of data/results (one run after the other, one BLAS thread each):\n"
+            f"  {COMMAND}\n"
+            "regenerate some of them, e.g. the faithful post and the mode collapse:\n"
+            f"  {COMMAND} --runs post collapse_reference collapse_dropout\n"
+            "each run's JSON records its own command and the equivalent `python -m ganlib train`.\n\n"
+            "runs: " + ", ".join([*runs, "noise"])
+        ),
     )
     parser.add_argument(
         "--runs", nargs="+", default=["all"], help="run names, or 'all' (default), 'post*', 'collapse*'"
@@ -465,7 +488,11 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs on 5,000 images, small samples")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default 1; set before numpy loads)")
     parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    parser.add_argument("--summary", action="store_true", help="only rebuild summary.md from the JSON files in --out")
     args = parser.parse_args(argv)
+    if args.summary:
+        print(write_summary(args.out))
+        return 0
     if args.list:
         for name, (config, what, _) in runs.items():
             print(f"{name:<28} {config.epochs:>4} epochs  {what}")

@@ -3,16 +3,17 @@
 The **teaching core**, written by hand to be read (float32 by default, float64 on
 request for gradient checks; every layer with its forward and backward pass):
 
-========== ====================================================================
-layers     Dense, LeakyReLU, ReLU, Tanh, Sigmoid, Dropout, LabelEmbedding
-losses     binary cross-entropy from logits; the GAN's D and G losses
-network    Sequential: layers in order, parameters in one flat buffer
-optim      SGD (momentum, the original post's decay) and Adam
-gradcheck  centred finite differences and the relative error
-config     GANConfig, the named CONFIGS, building G and D, drawing z
-condition  a conditional GAN's label, concatenated to z and to x
-gan        Algorithm 1 of Goodfellow et al. (2014); with labels if conditional
-========== ====================================================================
+============== ====================================================================
+layers         Dense, LeakyReLU, ReLU, Tanh, Sigmoid, Dropout, LabelEmbedding
+losses         binary cross-entropy from logits; the GAN's D and G losses
+network        Sequential: layers in order, parameters in one flat buffer
+optim          SGD (momentum, the original post's decay) and Adam
+gradcheck      centred finite differences and the relative error
+config         GANConfig, the named CONFIGS, building G and D, drawing z
+condition      a conditional GAN's label, concatenated to z and to x
+gan            Algorithm 1 of Goodfellow et al. (2014); with labels if conditional
+original_post  what the original blog post's code computed instead, as options
+============== ====================================================================
 
 The **application** around it, which depends on the core and never the reverse:
 
@@ -24,6 +25,7 @@ checkpoint    saving and loading a GAN or a generator; sampling from one
 classifier    the MNIST classifier behind the metrics
 metrics       class histogram, Frechet distance, nearest training images
 parzen        the original paper's Parzen-window log-likelihood
+results       the case studies' result files (data/results) for notebook 06
 images        pixels, grids, PNG and GIF files
 viz           Matplotlib figures and the live training display
 latent        latent-space maths: seeds, interpolation, directions

@@ -12,6 +12,8 @@ This is the one module that knows about folders; every loader asks it.
   :mod:`importlib.resources`. In the repository they live in ``data/artifacts/``, which
   ``pyproject.toml`` installs as that package, so an editable install, ``pip install .``
   and a wheel all find them.
+* **Case-study results** (:func:`results_dir`): the checkout's ``data/results``, small files that
+  ``benchmarks/case_studies.py`` writes and notebook 06 reads (not part of a wheel).
 * **Training runs** (:func:`runs_dir`): the checkout's ``runs/`` (ignored by git), or
   ``./runs`` in the working directory when ganlib is installed from a wheel.
 """
@@ -32,6 +34,7 @@ __all__ = [
     "display_path",
     "mnist_dir",
     "resolve_user_path",
+    "results_dir",
     "runs_dir",
     "user_data_dir",
 ]
@@ -91,6 +94,12 @@ def default_conditional_generator_path() -> Path:
 def default_classifier_path() -> Path:
     """The MNIST classifier shipped with ganlib, used by :mod:`ganlib.metrics`."""
     return artifact("classifier.npz")
+
+
+def results_dir() -> Path:
+    """The case studies' result files, ``<checkout>/data/results`` (``./data/results`` outside a checkout)."""
+    root = checkout_root()
+    return (root if root is not None else Path.cwd()) / "data" / "results"
 
 
 def runs_dir(name: str | None = None) -> Path:

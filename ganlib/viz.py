@@ -34,10 +34,12 @@ __all__ = [
     "figure_to_png_bytes",
     "moving_average",
     "plot_1d_gan",
+    "plot_class_fractions",
     "plot_class_histogram",
     "plot_losses",
     "show_gif",
     "show_grid",
+    "show_picture",
 ]
 
 
@@ -197,6 +199,61 @@ def plot_class_histogram(hist_dict: dict, ax=None, title: str | None = None):
     ax.legend(loc="upper right", fontsize=8)
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_class_fractions(epochs, fractions, ax=None, title: str | None = None):
+    """How the class histogram changes over training: one stacked band per digit.
+
+    ``epochs`` (E,) and ``fractions`` (E, 10), e.g. from :func:`ganlib.results.histogram_over_epochs`.
+    A band that thins to nothing is a digit the generator stopped drawing. Returns the figure.
+    """
+    epochs = np.asarray(epochs, dtype=np.float64)
+    fractions = np.asarray(fractions, dtype=np.float64)
+    if fractions.ndim != 2 or fractions.shape != (len(epochs), 10):
+        raise ValueError(f"need fractions of shape ({len(epochs)}, 10) for {len(epochs)} epochs, got {fractions.shape}")
+    import matplotlib.pyplot as plt
+
+    fig, ax = _new_axes(ax, figsize=(6, 3))
+    colors = plt.get_cmap("tab10").colors
+    ax.stackplot(epochs, fractions.T, labels=[str(c) for c in range(10)], colors=colors, alpha=0.9)
+    bottoms = np.cumsum(fractions, axis=1) - fractions / 2  # the middle of each band
+    for c in range(10):  # label each band where it is widest, if it is wide enough to read
+        i = int(np.argmax(fractions[:, c]))
+        if fractions[i, c] >= 0.04:
+            ax.text(epochs[i], bottoms[i, c], str(c), ha="center", va="center", fontsize=8, color="white")
+    ax.set_xlim(epochs[0], epochs[-1])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("fraction of samples")
+    ax.legend(title="digit", fontsize=7, title_fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def show_picture(picture, ax=None, title: str | None = None, column_labels=None, xlabel: str | None = None):
+    """Show a uint8 (H, W) picture, e.g. a grid read by :func:`ganlib.results.load_picture`, without
+    axes except optional ``column_labels`` (one per equal-width column, e.g. the epochs of a strip).
+    Returns the figure."""
+    picture = np.asarray(picture)
+    if picture.ndim != 2:
+        raise ValueError(f"need a 2-D picture (H, W), got shape {picture.shape}")
+    fig, ax = _new_axes(ax, figsize=(6, 6 * picture.shape[0] / picture.shape[1]))
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_yticks([])
+    if column_labels is None:
+        ax.set_xticks([])
+    else:
+        width = picture.shape[1] / len(column_labels)
+        ax.set_xticks((np.arange(len(column_labels)) + 0.5) * width - 0.5, [str(c) for c in column_labels], fontsize=8)
+        ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig
 
 

@@ -322,3 +322,21 @@ def test_image_files_are_replaced_atomically(rng, tmp_path, monkeypatch):
         img.save_gif([_images(rng, 9)] * 3, gif)
     assert (png.read_bytes(), gif.read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.gif", "s.png"]
+
+
+def test_plot_class_fractions_and_show_picture():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ganlib import viz
+
+    fractions = np.zeros((3, 10))
+    fractions[:, 0], fractions[:, 1] = [0.5, 0.8, 1.0], [0.5, 0.2, 0.0]
+    fig = viz.plot_class_fractions([1, 2, 3], fractions, title="t")
+    assert len(fig.axes[0].collections) == 10  # one band per digit
+    with pytest.raises(ValueError, match="shape"):
+        viz.plot_class_fractions([1, 2], fractions)
+    fig = viz.show_picture(np.zeros((20, 40), np.uint8), column_labels=[0, 5], xlabel="epoch")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "5"]
+    with pytest.raises(ValueError, match="2-D"):
+        viz.show_picture(np.zeros((2, 2, 2)))

@@ -217,12 +217,16 @@ def plot_class_fractions(epochs, fractions, ax=None, title: str | None = None):
     fig, ax = _new_axes(ax, figsize=(6, 3))
     colors = plt.get_cmap("tab10").colors
     ax.stackplot(epochs, fractions.T, labels=[str(c) for c in range(10)], colors=colors, alpha=0.9)
-    bottoms = np.cumsum(fractions, axis=1) - fractions / 2  # the middle of each band
+    from matplotlib.ticker import MaxNLocator
+
+    middles = np.cumsum(fractions, axis=1) - fractions / 2  # the middle of each band
+    inner = np.arange(1, len(epochs) - 1) if len(epochs) > 2 else np.arange(len(epochs))  # not on the frame
     for c in range(10):  # label each band where it is widest, if it is wide enough to read
-        i = int(np.argmax(fractions[:, c]))
+        i = int(inner[np.argmax(fractions[inner, c])])
         if fractions[i, c] >= 0.04:
-            ax.text(epochs[i], bottoms[i, c], str(c), ha="center", va="center", fontsize=8, color="white")
+            ax.text(epochs[i], middles[i, c], str(c), ha="center", va="center", fontsize=8, color="white")
     ax.set_xlim(epochs[0], epochs[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, 1)
     ax.set_xlabel("epoch")
     ax.set_ylabel("fraction of samples")

@@ -1080,6 +1080,7 @@ def cmd_curves(a) -> int:
             "spec": info["spec"],
             "seed": info["config"]["seed"],
             "ratio": info["ratio"] or a.ratio,
+            "iterations_per_second_quiet": round(a.ref_its / (info["ratio"] or a.ratio), 2),
             "budget_iterations": info["iterations"],
             "budget_minutes_quiet": info["minutes_equivalent"],
             "points": pts,

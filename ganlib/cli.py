@@ -78,6 +78,7 @@ def _add_config_options(parser) -> None:
         "generator_loss": "non_saturating or minimax",
         "real_label": "target for real images (0.9 = one-sided label smoothing)",
         "ema_decay": "decay of the moving average of G's weights (0 = off)",
+        "ema_bias_correction": "average G's weights from step 1, not from its random initialisation",
         "epochs": "passes over the data",
         "seed": "random seed of the run",
         # The original post's deviations (ganlib.original_post), e.g. --config original_post --no-g-step-updates-d
@@ -102,7 +103,9 @@ def _add_config_options(parser) -> None:
         if f.name not in help_by_field:
             continue
         kwargs = {"default": None, "help": f"{help_by_field[f.name]} (default: from --config)"}
-        if isinstance(f.default, tuple):
+        if isinstance(f.default, bool):
+            kwargs["action"] = argparse.BooleanOptionalAction  # --name / --no-name
+        elif isinstance(f.default, tuple):
             kwargs.update(nargs="+", type=int)
         elif f.name in choices:
             kwargs.update(choices=choices[f.name])

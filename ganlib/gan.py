@@ -258,11 +258,27 @@ class GAN:
         return dlogits
 
     def _update_ema(self) -> None:
-        r""":math:`\bar\theta \leftarrow \bar\theta + (1 - \beta)(\theta - \bar\theta)`, in place."""
+        r""":math:`\bar\theta \leftarrow \bar\theta + (1 - \beta_t)(\theta - \bar\theta)`, in place.
+
+        With a constant :math:`\beta_t = \beta` the average starts at G's random initialisation
+        and keeps :math:`\beta^t` of it after t steps (37% after 1,000 steps at 0.999): early
+        samples look grey. With ``ema_bias_correction`` (the default) the rate is
+
+        .. math:: \beta_t = \beta \, \frac{1 - \beta^{t}}{1 - \beta^{t+1}}, \qquad t = \text{G steps averaged before},
+
+        which keeps :math:`\bar\theta` equal to Adam's bias-corrected average of G's weights
+        after each step, :math:`\sum_{s \le t} \beta^{t-s} \theta_s / \sum_{s \le t} \beta^{t-s}`:
+        the initialisation gets no weight (:math:`\beta_0 = 0` copies G), and
+        :math:`\beta_t \to \beta` within a few thousand steps.
+        """
         if self.G_ema is None:
             return
+        beta = self.config.ema_decay
+        if self.config.ema_bias_correction:
+            t = self.opt_G.t - 1  # this step's G update is already done; t earlier ones are averaged
+            beta = beta * (1.0 - beta**t) / (1.0 - beta ** (t + 1))
         delta = np.subtract(self.G.flat_params, self.G_ema.flat_params, out=self._ema_delta)
-        delta *= 1.0 - self.config.ema_decay
+        delta *= 1.0 - beta
         self.G_ema.flat_params += delta
 
     def train_iteration(

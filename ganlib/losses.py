@@ -25,7 +25,7 @@ import numpy as np
 
 from .layers import sigmoid
 
-__all__ = ["softplus", "bce_with_logits", "discriminator_loss", "generator_loss", "GENERATOR_LOSSES"]
+__all__ = ["softplus", "bce_with_logits", "discriminator_loss", "generator_loss", "equilibrium", "GENERATOR_LOSSES"]
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -106,3 +106,31 @@ def generator_loss(logits_fake: np.ndarray, kind: str = "non_saturating") -> tup
         n = np.asarray(logits_fake.shape[0], dtype=logits_fake.dtype)
         return float(-np.mean(softplus(logits_fake))), -sigmoid(logits_fake) / n
     raise ValueError(f"unknown generator loss {kind!r}; choose one of {GENERATOR_LOSSES}")
+
+
+def equilibrium(real_label: float = 1.0, generator_loss: str = "non_saturating") -> dict:
+    r"""D's output and both losses when G has won, :math:`p_g = p_{data}`, and D is optimal.
+
+    With real target :math:`a` (``real_label``; :math:`a < 1` is one-sided label smoothing), D
+    minimises, at each x,
+    :math:`-p_{data}\,[a \log D + (1 - a) \log(1 - D)] - p_g \log(1 - D)`; setting the derivative
+    to zero gives :math:`D^*(x) = a\,p_{data}(x) / (p_{data}(x) + p_g(x))`, which is :math:`a/2`
+    when :math:`p_g = p_{data}`. Then
+
+    .. math::
+        L_D = -a \log\tfrac{a}{2} - (2 - a) \log\big(1 - \tfrac{a}{2}\big), \qquad
+        L_G = -\log\tfrac{a}{2} \;\text{(non-saturating)} \;\text{or}\; \log\big(1 - \tfrac{a}{2}\big) \;\text{(minimax)}.
+
+    :math:`a = 1` gives the familiar :math:`D = 1/2`, :math:`L_D = 2 \log 2`, :math:`L_G = \log 2`;
+    :math:`a = 0.9` gives :math:`D = 0.45`, :math:`L_D \approx 1.376`, :math:`L_G \approx 0.799`.
+    Returns ``{"d": D*, "loss_d": L_D, "loss_g": L_G}`` as floats.
+    """
+    if generator_loss not in GENERATOR_LOSSES:
+        raise ValueError(f"unknown generator loss {generator_loss!r}; choose one of {GENERATOR_LOSSES}")
+    a = float(real_label)
+    if not 0.0 < a <= 1.0:
+        raise ValueError(f"real_label must be in (0, 1], got {real_label!r}")
+    d = a / 2.0
+    loss_d = -a * np.log(d) - (2.0 - a) * np.log1p(-d)
+    loss_g = -np.log(d) if generator_loss == "non_saturating" else np.log1p(-d)
+    return {"d": d, "loss_d": float(loss_d), "loss_g": float(loss_g)}

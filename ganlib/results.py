@@ -93,8 +93,17 @@ def load_post_log(folder=None) -> dict:
 
 
 def available_runs(folder=None) -> list[str]:
-    """The names of the runs whose JSON file is in the folder, sorted."""
-    return sorted(p.stem for p in _folder(folder).glob("*.json") if p.stem not in ("noise", "post_log"))
+    """The names of the case-study runs whose JSON file is in the folder, sorted (other JSON files there,
+    such as ``noise.json``, ``post_log.json`` or the README's ``minutes.json``, are not runs)."""
+    names = []
+    for path in _folder(folder).glob("*.json"):
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(document, dict) and document.get("run") == path.stem and "final" in document:
+            names.append(path.stem)
+    return sorted(names)
 
 
 def load_picture(name: str, kind: str = "samples", folder=None) -> np.ndarray:

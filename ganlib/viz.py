@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .images import image_grid
+from .losses import equilibrium
 
 __all__ = [
     "LiveTrainingDisplay",
@@ -104,16 +105,17 @@ def _history_arrays(history) -> dict:
     raise ValueError(f"history must be a ganlib.gan.History or a dict of arrays, got {type(history).__name__}")
 
 
-def plot_losses(history, ax=None, smooth: int = 50, generator_loss: str = "non_saturating"):
+def plot_losses(history, ax=None, smooth: int = 50, generator_loss: str = "non_saturating", real_label: float = 1.0):
     r"""Training curves of a run, in two panels.
 
     Left: ``loss_d`` and ``loss_g`` per iteration (faint) and their moving averages
-    over ``smooth`` iterations, with the values at the equilibrium
-    :math:`D \equiv 1/2`: :math:`L_D = 2\log 2 \approx 1.386` and the
-    non-saturating :math:`L_G = \log 2 \approx 0.693` (or, with
-    ``generator_loss="minimax"``, :math:`L_G = \log(1/2) \approx -0.693`).
+    over ``smooth`` iterations, with their values at the equilibrium (dotted,
+    :func:`ganlib.losses.equilibrium`): with real targets 1, :math:`D \equiv 1/2`,
+    :math:`L_D = 2\log 2 \approx 1.386` and the non-saturating :math:`L_G = \log 2 \approx 0.693`
+    (or, with ``generator_loss="minimax"``, :math:`L_G = \log(1/2) \approx -0.693`); with
+    one-sided label smoothing (``real_label`` = a < 1), :math:`D \equiv a/2` and the losses move.
     Right: the moving averages of mean :math:`D(x)` and :math:`D(G(z))`, which both
-    approach 0.5 when D can no longer tell real from fake.
+    approach that :math:`D^*` when D can no longer tell real from fake.
 
     ``history``: a :class:`ganlib.gan.History` (or a dict with those keys, lists of equal length).
     ``ax``: None (new figure), or a pair of Axes; a single Axes gets the loss panel only.
@@ -134,11 +136,10 @@ def plot_losses(history, ax=None, smooth: int = 50, generator_loss: str = "non_s
     for key, color, label in (("loss_d", "C0", "$L_D$"), ("loss_g", "C1", "$L_G$")):
         ax_loss.plot(it[::stride], h[key][::stride], color=color, alpha=0.2, lw=0.8)
         ax_loss.plot(it, moving_average(h[key], smooth), color=color, lw=1.8, label=label)
-    ax_loss.axhline(2 * math.log(2), color="C0", ls=":", lw=1, label=r"$2\log 2$ ($D \equiv 1/2$)")
-    if generator_loss == "minimax":
-        ax_loss.axhline(-math.log(2), color="C1", ls=":", lw=1, label=r"$-\log 2$ ($D \equiv 1/2$)")
-    else:
-        ax_loss.axhline(math.log(2), color="C1", ls=":", lw=1, label=r"$\log 2$ ($D \equiv 1/2$)")
+    eq = equilibrium(real_label, generator_loss)
+    at = rf"$D \equiv {eq['d']:g}$"
+    ax_loss.axhline(eq["loss_d"], color="C0", ls=":", lw=1, label=f"$L_D$ = {eq['loss_d']:.3f} at {at}")
+    ax_loss.axhline(eq["loss_g"], color="C1", ls=":", lw=1, label=f"$L_G$ = {eq['loss_g']:.3f} at {at}")
     ax_loss.set_xlabel("iteration")
     ax_loss.set_ylabel("loss")
     ax_loss.set_title(f"losses (moving average over {min(smooth, n)} iterations)", fontsize=10)
@@ -147,7 +148,7 @@ def plot_losses(history, ax=None, smooth: int = 50, generator_loss: str = "non_s
     if ax_d is not None:
         ax_d.plot(it, moving_average(h["d_real"], smooth), color="C2", lw=1.8, label="mean $D(x)$, real")
         ax_d.plot(it, moving_average(h["d_fake"], smooth), color="C3", lw=1.8, label="mean $D(G(z))$, fake")
-        ax_d.axhline(0.5, color="k", ls="--", lw=1, label="equilibrium 0.5")
+        ax_d.axhline(eq["d"], color="k", ls="--", lw=1, label=f"equilibrium {eq['d']:g}")
         ax_d.set_ylim(0, 1)
         ax_d.set_xlabel("iteration")
         ax_d.set_title("discriminator outputs", fontsize=10)
@@ -258,6 +259,51 @@ def show_picture(picture, ax=None, title: str | None = None, column_labels=None,
         ax.set_xlabel(xlabel, fontsize=9)
     if title:
         ax.set_title(title, fontsize=10)
+    return fig
+
+
+# (key, axis label, better when, log scale): the four measures of ganlib.metrics.evaluate_samples
+_CURVE_PANELS = (
+    ("fd", "Frechet distance (lower is better)", "lower", True),
+    ("kl", "KL of the class histogram to uniform (nats)", "lower", True),
+    ("min_class", "smallest class (fraction of samples)", "higher", False),
+    ("parzen", "Parzen log-likelihood (nats, +- 1 s.e.)", "higher", False),
+)
+
+
+def plot_metric_curves(curves: dict, targets: dict | None = None, x: str = "minutes", axes=None):
+    """Each measure of sample quality against training time, one line per run, in four panels.
+
+    ``curves``: ``{run name: list of rows}``, each row a dict with ``x`` (e.g. ``"minutes"``)
+    and any of ``fd``, ``kl``, ``min_class``, ``parzen`` (with ``parzen_se``); a missing or
+    None value is skipped, so Parzen (slow to measure) may be given at a few points only.
+    ``targets``: optional ``{key: value}`` drawn as dotted horizontal lines.
+    Returns the figure.
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), layout="constrained")
+    axes = np.asarray(axes).ravel()
+    fig = axes[0].figure
+    for ax, (key, label, _, log) in zip(axes, _CURVE_PANELS):
+        for i, (name, rows) in enumerate(curves.items()):
+            pts = [(r[x], r[key], r.get(f"{key}_se")) for r in rows if r.get(key) is not None]
+            if not pts:
+                continue
+            xs, ys, se = (np.array([p[j] for p in pts], dtype=float) for j in (0, 1, 2))
+            if key == "parzen" and np.all(np.isfinite(se)):
+                ax.errorbar(xs, ys, yerr=se, marker="o", ms=4, capsize=3, color=f"C{i}", label=name)
+            else:
+                ax.plot(xs, ys, marker="o", ms=3, color=f"C{i}", label=name)
+        if targets and key in targets:
+            ax.axhline(targets[key], color="k", ls=":", lw=1, label="target")
+        if log:
+            ax.set_yscale("log")
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel(f"training {x}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
     return fig
 
 
@@ -389,7 +435,13 @@ class LiveTrainingDisplay:
             1, 3 if has_images else 2, gridspec_kw={"width_ratios": [1.4, 1.4, 1][: 3 if has_images else 2]}
         )
         if len(gan.history) > 0:
-            plot_losses(gan.history, ax=[axes[0], axes[1]], smooth=self.smooth)
+            plot_losses(
+                gan.history,
+                ax=[axes[0], axes[1]],
+                smooth=self.smooth,
+                generator_loss=gan.config.generator_loss,
+                real_label=gan.config.real_label,
+            )
         else:
             for a in axes[:2]:
                 a.text(0.5, 0.5, "no iterations yet", ha="center", va="center", transform=a.transAxes)

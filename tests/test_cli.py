@@ -431,3 +431,12 @@ def test_mnist_problems_are_one_line(tmp_path, capsys, monkeypatch, no_training)
     monkeypatch.setenv("GANLIB_DATA_DIR", str(tmp_path / "bad"))
     assert main(["train", "--out", str(tmp_path / "r"), *TINY]) == 2
     assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
+
+
+def test_boolean_fields_are_switches_and_omitted_ones_keep_the_config_s_value():
+    from ganlib.cli import _config_overrides, build_parser
+
+    parser = build_parser()
+    assert _config_overrides(parser.parse_args(["train", "--no-ema-bias-correction"])) == {"ema_bias_correction": False}
+    assert _config_overrides(parser.parse_args(["train", "--ema-bias-correction"])) == {"ema_bias_correction": True}
+    assert "ema_bias_correction" not in _config_overrides(parser.parse_args(["train"]))

@@ -107,7 +107,7 @@ def test_ema_is_the_exponential_moving_average_of_the_generator(X):
 
     decay = 0.9 (not 0.5) so that swapping decay and 1 - decay gives a different average."""
     decay = 0.9
-    gan = GAN(TINY.replace(ema_decay=decay))
+    gan = GAN(TINY.replace(ema_decay=decay, ema_bias_correction=False))
     assert gan.sampler is gan.G_ema
     expected = gan.G.flat_params.astype(np.float64)  # the average starts at G's initial weights
     weights_after_each_step = []
@@ -123,6 +123,34 @@ def test_ema_is_the_exponential_moving_average_of_the_generator(X):
         expected = decay * expected + (1 - decay) * theta
     np.testing.assert_allclose(gan.G_ema.flat_params, expected, rtol=0, atol=1e-5)
     assert np.abs(gan.G_ema.flat_params - gan.G.flat_params).max() > 1e-3  # it lags behind G
+
+
+@pytest.mark.parametrize("decay", [0.9, 0.99])
+def test_bias_corrected_ema_is_the_weighted_average_of_the_generators_since_step_one(X, decay):
+    """With bias correction the average after t steps is sum_s decay^(t-s) theta_s / sum_s decay^(t-s),
+    s = 1..t: G's random initialisation theta_0 gets no weight (the first average is a copy of G).
+
+    decay 0.99 over this short run differs from the plain average of the steps and from the
+    uncorrected EMA by more than ten times the tolerance, so a rate off by one step fails the test."""
+    gan = GAN(TINY.replace(ema_decay=decay))
+    assert gan.config.ema_bias_correction  # the default
+    thetas = []
+    gan.train(X, epochs=1, progress=False, callback=lambda g: thetas.append(g.G.flat_params.copy()), callback_every=1)
+    thetas = np.array(thetas[:-1], dtype=np.float64)  # after step 1, 2, ..., t
+    t = len(thetas)
+    weights = decay ** np.arange(t - 1, -1, -1, dtype=np.float64)
+    expected = weights @ thetas / weights.sum()
+    np.testing.assert_allclose(gan.G_ema.flat_params, expected, rtol=0, atol=1e-5)
+    off_by_one = weights[1:] @ thetas[:-1] / weights[1:].sum()  # the average one step earlier
+    assert np.abs(off_by_one - expected).max() > 1e-4  # ten times the tolerance: the check can tell them apart
+
+
+def test_bias_corrected_ema_copies_the_generator_at_the_first_step(X):
+    gan = GAN(TINY.replace(ema_decay=0.999))
+    init = gan.G_ema.flat_params.copy()
+    gan.train_iteration([X[: gan.config.batch_size]])
+    np.testing.assert_array_equal(gan.G_ema.flat_params, gan.G.flat_params)
+    assert np.abs(gan.G_ema.flat_params - init).max() > 0
 
 
 def test_interrupt_returns_history_and_leaves_model_consistent(X):

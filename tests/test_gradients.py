@@ -545,3 +545,29 @@ def test_gradient_check_catches_an_embedding_without_its_transpose():
     x = concat_label(np.random.default_rng(0).standard_normal((6, 3)), [0, 1, 2, 3, 1, 2], 4)
     errors = check_layer(layer, x, seed=UPSTREAM)
     assert errors["x"] > 1e-3 and errors["E"] < TOL
+
+
+@pytest.mark.parametrize("real_label", [1.0, 0.9, 0.7])
+@pytest.mark.parametrize("kind", ["non_saturating", "minimax"])
+def test_equilibrium_is_the_best_discriminator_when_the_generator_has_won(real_label, kind):
+    """With p_g = p_data, D sees the same x as real and as fake: its best constant output minimises
+    L_D over a fine grid of D values, and the losses at that D are the ones the formulas give."""
+    from ganlib.losses import equilibrium
+
+    eq = equilibrium(real_label, kind)
+    d = np.linspace(1e-4, 1 - 1e-4, 200_001)
+    loss_d_grid = -(real_label * np.log(d) + (1 - real_label) * np.log1p(-d)) - np.log1p(-d)
+    assert abs(d[np.argmin(loss_d_grid)] - eq["d"]) < 1e-4
+    at_best = np.full((4, 1), np.log(eq["d"]) - np.log1p(-eq["d"]))
+    loss_d, _, _ = discriminator_loss(at_best, at_best, real_label)
+    loss_g, _ = generator_loss(at_best, kind)
+    assert loss_d == pytest.approx(eq["loss_d"], rel=1e-12) and loss_g == pytest.approx(eq["loss_g"], rel=1e-12)
+    if real_label == 1.0:
+        assert eq["d"] == 0.5 and eq["loss_d"] == pytest.approx(2 * np.log(2))
+
+
+def test_equilibrium_rejects_a_real_label_outside_0_1():
+    from ganlib.losses import equilibrium
+
+    with pytest.raises(ValueError, match="real_label"):
+        equilibrium(1.5)

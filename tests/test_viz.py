@@ -231,6 +231,8 @@ def test_show_gif_is_an_image_gif_display(rng, tmp_path):
 
 class _FakeConfig:
     data_dim = 784
+    generator_loss = "non_saturating"
+    real_label = 0.9
 
 
 class _FakeGAN:
@@ -325,11 +327,6 @@ def test_image_files_are_replaced_atomically(rng, tmp_path, monkeypatch):
 
 
 def test_plot_class_fractions_and_show_picture():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from ganlib import viz
-
     fractions = np.zeros((3, 10))
     fractions[:, 0], fractions[:, 1] = [0.5, 0.8, 1.0], [0.5, 0.2, 0.0]
     fig = viz.plot_class_fractions([1, 2, 3], fractions, title="t")
@@ -340,3 +337,45 @@ def test_plot_class_fractions_and_show_picture():
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "5"]
     with pytest.raises(ValueError, match="2-D"):
         viz.show_picture(np.zeros((2, 2, 2)))
+    plt.close("all")
+
+
+def test_plot_metric_curves_draws_each_run_in_each_panel_and_skips_missing_values():
+    curves = {
+        "old": [{"minutes": m, "fd": 30 / (m + 1), "kl": 0.1 / (m + 1), "min_class": 0.05} for m in range(5)],
+        "new": [
+            {"minutes": m, "fd": 20 / (m + 1), "kl": 0.05, "min_class": 0.08, "parzen": None if m % 2 else 200 + m}
+            for m in range(5)
+        ],
+    }
+    curves["new"][-1]["parzen_se"] = 2.0
+    for row in curves["new"]:
+        row.setdefault("parzen_se", 2.0)
+    fig = viz.plot_metric_curves(curves, targets={"fd": 8.9, "min_class": 0.07})
+    fd_ax, kl_ax, min_ax, parzen_ax = fig.axes
+    assert [line.get_label() for line in fd_ax.get_lines()][:2] == ["old", "new"]
+    assert len(fd_ax.get_lines()) == 3  # two runs and the target
+    np.testing.assert_allclose(fd_ax.get_lines()[1].get_ydata(), [20 / (m + 1) for m in range(5)])
+    assert fd_ax.get_yscale() == "log" and min_ax.get_yscale() == "linear"
+    # Parzen: only the "new" run has values, at minutes 0, 2, 4, drawn with error bars
+    (container,) = parzen_ax.containers  # one run with Parzen values, drawn with error bars
+    assert container.get_label() == "new"
+    np.testing.assert_array_equal(container.lines[0].get_xdata(), [0, 2, 4])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("real_label", [1.0, 0.9])
+def test_plot_losses_draws_the_equilibrium_of_the_run_s_real_label(rng, real_label):
+    from ganlib.losses import equilibrium
+
+    eq = equilibrium(real_label)
+    fig = viz.plot_losses(_history(rng), real_label=real_label)
+    ax_loss, ax_d = fig.axes[:2]
+    flat = {
+        round(float(line.get_ydata()[0]), 9)
+        for ax in (ax_loss, ax_d)
+        for line in ax.get_lines()
+        if len(set(np.atleast_1d(line.get_ydata()))) == 1
+    }
+    assert {round(eq["loss_d"], 9), round(eq["loss_g"], 9), round(eq["d"], 9)} <= flat
+    plt.close(fig)

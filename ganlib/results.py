@@ -24,6 +24,7 @@ import numpy as np
 from . import paths
 
 __all__ = [
+    "load_minutes",
     "COLUMNS",
     "REGENERATE",
     "available_runs",
@@ -90,6 +91,31 @@ def load_post_log(folder=None) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{paths.display_path(path)} does not exist: it is part of the repository")
     return json.loads(path.read_text())
+
+
+def load_minutes(folder=None) -> dict:
+    """Each measure against training minutes, old and new default (``minutes.json``, written by
+    ``python benchmarks/search_default.py curves``; the command is in ``benchmarks/search_log.md``).
+
+    Returns ``{run label: list of points}``, each point a dict with ``minutes`` (of a quiet
+    2-core machine), ``iteration``, ``fd``, ``kl``, ``min_class`` and, at some points, ``parzen``
+    and ``parzen_se``: the input of :func:`ganlib.viz.plot_metric_curves`. Every point also
+    carries ``iterations_per_second_quiet``, the training speed its minutes assume.
+    """
+    path = _folder(folder) / "minutes.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{paths.display_path(path)} does not exist: write it with `python benchmarks/search_default.py curves` "
+            "(the full command is in benchmarks/search_log.md)"
+        )
+    curves = json.loads(path.read_text())
+    out = {}
+    for label, curve in curves.items():
+        speed = curve.get("iterations_per_second_quiet")
+        out[label] = [
+            {**p, "minutes": p["minutes_quiet"], "iterations_per_second_quiet": speed} for p in curve["points"]
+        ]
+    return out
 
 
 def available_runs(folder=None) -> list[str]:

@@ -70,3 +70,18 @@ def test_the_posts_printed_log_has_its_100_epochs():
     log = results.load_post_log()
     assert len(log["epoch"]) == len(log["loss_g"]) == len(log["loss_d"]) == 100
     assert (log["loss_g"][-1], log["loss_d"][-1]) == (0.689197, 0.712495)  # the post's last line
+
+
+def test_load_minutes_reads_the_shipped_curves_and_names_the_command_when_missing(tmp_path):
+    from ganlib.results import load_minutes
+
+    curves = load_minutes()
+    assert len(curves) == 2
+    for points in curves.values():
+        minutes = [p["minutes"] for p in points]
+        assert minutes == sorted(minutes) and minutes[0] == 0
+        assert all(p["fd"] > 0 and 0 <= p["min_class"] <= 1 for p in points)
+        assert any(p.get("parzen") is not None for p in points)
+        assert points[0]["iterations_per_second_quiet"] > 0
+    with pytest.raises(FileNotFoundError, match="search_default.py curves"):
+        load_minutes(tmp_path)

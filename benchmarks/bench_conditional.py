@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
+
 from ganlib.checkpoint import load_generator, num_classes_of, sample_generator  # noqa: E402
 from ganlib.classifier import Classifier  # noqa: E402
 from ganlib.condition import balanced_labels  # noqa: E402
@@ -48,24 +49,6 @@ from ganlib.metrics import class_agreement, classifier_frechet_distance  # noqa:
 from ganlib.paths import default_conditional_generator_path, default_generator_path, display_path  # noqa: E402
 
 TARGET_OVERALL, TARGET_EACH = 0.97, 0.93  # issue #12
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def per_digit_accuracy(G, meta, clf, per_digit: int, seed: int):

@@ -74,6 +74,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
+
 from ganlib.data import load_mnist, to_tanh_range  # noqa: E402
 from ganlib.gan import CONFIGS, GAN  # noqa: E402
 
@@ -112,13 +114,6 @@ def current_rss_mb() -> float:
         return float("nan")
 
 
-def loadavg() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def blas_info():
     from threadpoolctl import threadpool_info
 
@@ -133,17 +128,6 @@ def numpy_blas_threads() -> int:
 def describe_pool(i: dict) -> str:
     keys = ("internal_api", "prefix", "version", "architecture", "threading_layer", "num_threads")
     return ", ".join(f"{k}={i.get(k)}" for k in keys if k in i)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def spread(values) -> str:

@@ -64,7 +64,6 @@ if __name__ == "__main__":  # BLAS reads its thread count when numpy is imported
             os.environ.setdefault(_var, "1")
 
 import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -73,6 +72,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
 from ganlib import images, metrics  # noqa: E402
 from ganlib.archive import atomic_write  # noqa: E402
@@ -134,24 +135,6 @@ def _runs() -> dict:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def _r(x, digits=4):
     """Round floats (also inside lists) to keep the JSON files small."""
     if isinstance(x, (list, tuple, np.ndarray)):

@@ -71,8 +71,6 @@ import argparse
 import dataclasses
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -84,6 +82,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from machine import cpu_model  # noqa: E402 - the script's own folder, first on sys.path
+from machine import load_average as loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
 from ganlib.checkpoint import load_generator, sample_generator, save_generator  # noqa: E402
 from ganlib.data import load_mnist, to_tanh_range  # noqa: E402
@@ -125,24 +126,6 @@ COST_FIELDS = (
 
 
 # --------------------------------------------------------------------------- environment
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def loadavg() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return []
 
 
 def blas_threads() -> int:

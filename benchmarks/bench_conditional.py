@@ -9,7 +9,7 @@ accuracy) labels every sample; the table gives, per requested digit, the fractio
 classifier reads as that digit, then the overall fraction and the worst digit.
 
 Then the Frechet distance in the classifier's feature space
-(:func:`ganlib.metrics.classifier_frechet_distance`) of those 10,000 samples to the
+(:func:`ganlib.evaluation.metrics.classifier_frechet_distance`) of those 10,000 samples to the
 10,000 MNIST test images, next to the same figure for the shipped *unconditional*
 generator (``--reference``, 10,000 samples with the same seed), and the targets of
 issue #12: at least 97% overall, at least 93% for every digit, a Frechet distance no
@@ -42,11 +42,11 @@ sys.path.insert(0, str(REPO))
 
 from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
-from ganlib.checkpoint import load_generator, num_classes_of, sample_generator  # noqa: E402
-from ganlib.classifier import Classifier  # noqa: E402
 from ganlib.condition import balanced_labels  # noqa: E402
-from ganlib.metrics import class_agreement, classifier_frechet_distance  # noqa: E402
-from ganlib.paths import default_conditional_generator_path, default_generator_path, display_path  # noqa: E402
+from ganlib.data.paths import default_conditional_generator_path, default_generator_path, display_path  # noqa: E402
+from ganlib.evaluation.classifier import Classifier  # noqa: E402
+from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance  # noqa: E402
+from ganlib.io.checkpoint import load_generator, num_classes_of, sample_generator  # noqa: E402
 
 TARGET_OVERALL, TARGET_EACH = 0.97, 0.93  # issue #12
 

@@ -54,11 +54,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ganlib.checkpoint import load_generator  # noqa: E402
-from ganlib.classifier import Classifier  # noqa: E402
-from ganlib.explorer import LatentExplorer, render_png  # noqa: E402
-from ganlib.metrics import NearestNeighbours  # noqa: E402
-from ganlib.paths import default_generator_path  # noqa: E402
+from ganlib.data.paths import default_generator_path  # noqa: E402
+from ganlib.evaluation.classifier import Classifier  # noqa: E402
+from ganlib.evaluation.metrics import NearestNeighbours  # noqa: E402
+from ganlib.explorer.widget import LatentExplorer, render_png  # noqa: E402
+from ganlib.io.checkpoint import load_generator  # noqa: E402
 
 
 def stats(seconds) -> str:

@@ -76,7 +76,7 @@ if str(ROOT) not in sys.path:
 
 from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
-from ganlib.data import load_mnist, to_tanh_range  # noqa: E402
+from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
 from ganlib.gan import CONFIGS, GAN  # noqa: E402
 
 pc = time.perf_counter

@@ -21,9 +21,9 @@ Every run trains with :meth:`ganlib.gan.GAN.train`, the code path of ``python -m
 train`` (same seed, same results), and records per epoch the losses and mean D outputs
 (means over the epoch's iterations, and the last iteration's, which is what the post
 printed), the learning rates, the classes of 8 fixed codes, and at chosen epochs the class
-histogram (``ganlib.metrics.class_histogram``: fractions, classes covered >= 1%, smallest
+histogram (``ganlib.evaluation.metrics.class_histogram``: fractions, classes covered >= 1%, smallest
 class, KL to uniform, mean confidence) and the Frechet distance in the classifier's
-feature space (``ganlib.metrics.classifier_frechet_distance``, to the 10,000 test images)
+feature space (``ganlib.evaluation.metrics.classifier_frechet_distance``, to the 10,000 test images)
 on 5,000 samples; at the end the same on 10,000 samples, mean D(x) (training and
 validation images) and D(G(z)) in evaluation mode, a 10 x 10 grid of samples and a strip
 of the fixed codes across training (PNG, 2 screen pixels per image pixel).
@@ -75,14 +75,15 @@ if str(ROOT) not in sys.path:
 
 from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
-from ganlib import images, metrics  # noqa: E402
-from ganlib.archive import atomic_write  # noqa: E402
-from ganlib.classifier import default_classifier  # noqa: E402
 from ganlib.config import CONFIGS, build_generator  # noqa: E402
-from ganlib.data import load_mnist, to_tanh_range  # noqa: E402
+from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
+from ganlib.evaluation import metrics  # noqa: E402
+from ganlib.evaluation.classifier import default_classifier  # noqa: E402
 from ganlib.gan import GAN  # noqa: E402
+from ganlib.io.archive import atomic_write  # noqa: E402
 from ganlib.layers import sigmoid  # noqa: E402
 from ganlib.original_post import draw_latent_bank  # noqa: E402
+from ganlib.viz import images  # noqa: E402
 
 DEFAULT_OUT = ROOT / "data" / "results"
 COMMAND = "python benchmarks/case_studies.py"
@@ -436,7 +437,7 @@ def write_summary(out: Path) -> str:
     text = (
         "# Summary of the case studies\n\n"
         f"Written by `{COMMAND}` from the JSON files in this folder; final measures on 10,000 samples "
-        "(classifier of `ganlib.metrics`; pixel spread: the per-pixel standard deviation across samples, "
+        "(classifier of `ganlib.evaluation.metrics`; pixel spread: the per-pixel standard deviation across samples, "
         "averaged over pixels, 0 when G ignores z; D in evaluation mode, D(x) on 10,000 training images).\n\n"
         + table
         + "\n"

@@ -12,9 +12,9 @@ below, so that it can be ported). The harness
   ``--minutes M`` = the iterations that fit in M minutes of quiet 2-thread wall time, computed from
   the cost ratio and the reference's quiet throughput ``--ref-its``, 29.5 it/s here; or
   ``--wall-seconds``: train until that much wall time has passed), one BLAS thread by default,
-  saving the sampling generator (the EMA when on) with ``ganlib.checkpoint.save_generator`` at
+  saving the sampling generator (the EMA when on) with ``ganlib.io.checkpoint.save_generator`` at
   every 1/``--snapshots`` of the budget (and at iteration 0), with ``run.json`` beside them.
-* ``evaluate``: scores a run's snapshots on 10,000 samples with ``ganlib.metrics``: Frechet
+* ``evaluate``: scores a run's snapshots on 10,000 samples with ``ganlib.evaluation.metrics``: Frechet
   distance in the classifier's feature space, the class histogram (KL to uniform, smallest
   class), and (``--parzen``) the Parzen-window log-likelihood with its standard error.
   Rows go to ``<run>/eval.json`` and are appended to ``benchmarks/results/search_rows.jsonl``.
@@ -62,7 +62,7 @@ Usage
     python benchmarks/search_default.py table
 
 Written against ganlib's public API only (GAN, GANConfig, CONFIGS, build_generator,
-save_generator/load_generator, sample_generator, ganlib.metrics, ganlib.viz).
+save_generator/load_generator, sample_generator, ganlib.evaluation.metrics, ganlib.viz).
 """
 
 from __future__ import annotations
@@ -86,9 +86,9 @@ if str(ROOT) not in sys.path:
 from machine import cpu_model  # noqa: E402 - the script's own folder, first on sys.path
 from machine import load_average as loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
-from ganlib.checkpoint import load_generator, sample_generator, save_generator  # noqa: E402
-from ganlib.data import load_mnist, to_tanh_range  # noqa: E402
+from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
 from ganlib.gan import CONFIGS, GAN, GANConfig, build_generator  # noqa: E402
+from ganlib.io.checkpoint import load_generator, sample_generator, save_generator  # noqa: E402
 from ganlib.layers import sigmoid  # noqa: E402
 from ganlib.losses import discriminator_loss, generator_loss  # noqa: E402
 from ganlib.optim import Adam  # noqa: E402
@@ -844,7 +844,7 @@ def cmd_train(a) -> int:
 
 
 def evaluate_file(path: Path, n: int, seed: int, parzen: bool) -> dict:
-    from ganlib import metrics
+    from ganlib.evaluation import metrics
 
     G, meta = load_generator(path)
     x = sample_generator(G, meta, n, seed=seed)
@@ -1217,7 +1217,7 @@ def main(argv=None) -> int:
     t.add_argument("--out", help="output folder (default runs/search/NAME)")
     t.add_argument("--print-every", type=float, default=60.0, help="seconds between progress lines")
 
-    e = sub.add_parser("evaluate", help="score a run's snapshots with ganlib.metrics")
+    e = sub.add_parser("evaluate", help="score a run's snapshots with ganlib.evaluation.metrics")
     e.add_argument("runs", nargs="+", help="run folders (runs/search/NAME)")
     e.add_argument("--which", choices=("final", "all"), default="final", help="snapshots to score")
     e.add_argument(

@@ -1,7 +1,7 @@
-"""``python -m ganlib ...``: the command line, see :mod:`ganlib.cli`."""
+"""``python -m ganlib ...``: the command line, see :mod:`ganlib.cli.main`."""
 
 import sys
 
-from .cli import main
+from .cli.main import main
 
 sys.exit(main())

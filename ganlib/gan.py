@@ -26,7 +26,7 @@ Usage::
 
     from ganlib.gan import GAN
     from ganlib.config import CONFIGS
-    from ganlib.data import load_mnist, to_tanh_range
+    from ganlib.data.mnist import load_mnist, to_tanh_range
     X = to_tanh_range(load_mnist("train")[0])       # (50000, 784) float32 in [-1, 1]
     gan = GAN(CONFIGS["default"])
     history = gan.train(X, epochs=5)
@@ -51,7 +51,7 @@ from .losses import discriminator_loss, generator_loss
 from .network import Sequential
 from .optim import SGD, Adam
 from .original_post import discriminator_step_split, draw_latent_bank, through_sigmoid_again
-from .progress import deferred_keyboard_interrupt, progress_bar
+from .training.progress import deferred_keyboard_interrupt, progress_bar
 
 __all__ = ["GAN", "History", "TrainingDiverged"]
 
@@ -400,10 +400,10 @@ class GAN:
         if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != d:
             raise ValueError(
                 f"X must be an array of shape (N, {d}), got {getattr(X, 'shape', type(X).__name__)}; "
-                "for MNIST use ganlib.data.to_tanh_range(load_mnist('train')[0])"
+                "for MNIST use ganlib.data.mnist.to_tanh_range(load_mnist('train')[0])"
             )
         if X.dtype != np.float32:
-            raise ValueError(f"X must be float32 (got {X.dtype}); for MNIST use ganlib.data.to_tanh_range")
+            raise ValueError(f"X must be float32 (got {X.dtype}); for MNIST use ganlib.data.mnist.to_tanh_range")
         if not np.all(np.isfinite(X)):
             raise ValueError("X contains NaN or Inf; clean the data before training")
         if self.config.g_output == "tanh" and (X.min() < -1.0 or X.max() > 1.0):

@@ -49,11 +49,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import zipcraft  # noqa: E402
 
-from ganlib.archive import CheckpointError  # noqa: E402
-from ganlib.checkpoint import load_checkpoint, load_generator, read_metadata, save_checkpoint, save_generator  # noqa: E402
-from ganlib.classifier import Classifier, build_classifier_network  # noqa: E402
 from ganlib.config import CONFIGS  # noqa: E402
+from ganlib.evaluation.classifier import Classifier, build_classifier_network  # noqa: E402
 from ganlib.gan import GAN  # noqa: E402
+from ganlib.io.archive import CheckpointError  # noqa: E402
+from ganlib.io.checkpoint import load_checkpoint, load_generator, read_metadata, save_checkpoint, save_generator  # noqa: E402
 
 KINDS = ("bytes", "metadata", "arrays")
 

@@ -63,7 +63,7 @@ def chromium():
 def voila_url(tmp_path_factory, chromium, sync_playwright):
     pytest.importorskip("voila")
     pytest.importorskip("ipywidgets")
-    from ganlib.paths import default_generator_path
+    from ganlib.data.paths import default_generator_path
 
     tmp = tmp_path_factory.mktemp("voila")
     # A copy of the shipped generator (so the screenshot shows a real digit), reached through
@@ -169,10 +169,10 @@ def _a_digit_it_draws(checkpoint, seed: int = 0, shown: int = 0) -> int:
     (benchmarks/bench_conditional.py measures that), so it asks for a digit the model is known to draw."""
     import numpy as np
 
-    from ganlib.checkpoint import load_generator
-    from ganlib.classifier import Classifier
     from ganlib.condition import concat_label
-    from ganlib.latent import latent_from_seed
+    from ganlib.evaluation.classifier import Classifier
+    from ganlib.explorer.latent import latent_from_seed
+    from ganlib.io.checkpoint import load_generator
 
     G, meta = load_generator(checkpoint, num_classes=10)
     z = latent_from_seed(seed, meta["config"]["latent_dim"], meta["config"]["latent_dist"])
@@ -183,7 +183,7 @@ def _a_digit_it_draws(checkpoint, seed: int = 0, shown: int = 0) -> int:
 
 
 def test_explorer_page_picks_a_digit_of_a_conditional_generator(voila_url, chromium, sync_playwright, tmp_path):
-    from ganlib.paths import default_conditional_generator_path
+    from ganlib.data.paths import default_conditional_generator_path
 
     checkpoint = tmp_path / "conditional_generator.npz"
     shutil.copyfile(default_conditional_generator_path(), checkpoint)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import zipcraft
 
-from ganlib import checkpoint as ckpt
-from ganlib.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint, save_generator
 from ganlib.gan import CONFIGS, GAN
+from ganlib.io import checkpoint as ckpt
+from ganlib.io.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint, save_generator
 
 TINY = CONFIGS["default"].replace(
     g_hidden=(32,), d_hidden=(32,), latent_dim=8, batch_size=16, epochs=2, d_dropout=0.2, ema_decay=0.9

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ganlib.cli import main
+from ganlib.cli.main import main
 
 
 def run(*args, **kwargs):
@@ -67,7 +67,7 @@ def test_bad_options_give_clear_errors(args, message):
 
 def test_the_original_posts_options_on_the_command_line():
     """Each deviation of the original post can be switched off (or on) from the command line."""
-    from ganlib.cli import _config_overrides, build_parser
+    from ganlib.cli.main import _config_overrides, build_parser
 
     args = build_parser().parse_args(
         ["train", "--config", "original_post", "--no-g-step-updates-d", "--loss-gradient", "logit", "--init", "glorot"]
@@ -173,7 +173,7 @@ def test_resume_refuses_config_changes(tmp_path):
 
 
 def test_sample_and_evaluate_default_to_the_shipped_generator(tmp_path, capsys):
-    from ganlib.checkpoint import load_generator, sample_generator
+    from ganlib.io.checkpoint import load_generator, sample_generator
 
     out = tmp_path / "s.npy"
     assert main(["sample", "--n", "5", "--seed", "3", "--out", str(out)]) == 0
@@ -201,7 +201,7 @@ def conditional_run(tmp_path_factory):
 
 
 def test_train_conditional_records_the_classes(conditional_run):
-    from ganlib.checkpoint import read_metadata
+    from ganlib.io.checkpoint import read_metadata
 
     for name in ("checkpoint.npz", "generator.npz"):
         assert read_metadata(conditional_run / name)["num_classes"] == 10
@@ -210,7 +210,7 @@ def test_train_conditional_records_the_classes(conditional_run):
 
 
 def test_sample_a_digit_from_a_conditional_generator(conditional_run, tmp_path, capsys):
-    from ganlib.checkpoint import load_generator, sample_generator
+    from ganlib.io.checkpoint import load_generator, sample_generator
 
     out = tmp_path / "threes.npy"
     assert main(["sample", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "6", "--digit", "3", "--seed", "1", "--out", str(out)]) == 0  # fmt: skip
@@ -221,7 +221,7 @@ def test_sample_a_digit_from_a_conditional_generator(conditional_run, tmp_path, 
 
 
 def test_sample_every_digit_writes_the_labels(conditional_run, tmp_path, capsys):
-    from ganlib.checkpoint import load_generator, sample_generator
+    from ganlib.io.checkpoint import load_generator, sample_generator
 
     out = tmp_path / "mixed.npy"
     assert (
@@ -239,7 +239,7 @@ def test_digit_errors_exit_2_and_write_nothing(conditional_run, tmp_path):
     result = run("sample", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "3", "--digit", "10", "--out", str(out))  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "label 10 is out of range: this model has 10 classes, 0 to 9" in result.stderr
-    from ganlib.paths import default_generator_path
+    from ganlib.data.paths import default_generator_path
 
     result = run("sample", "--checkpoint", str(default_generator_path()), "--n", "3", "--digit", "3", "--out", str(out))  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -248,8 +248,8 @@ def test_digit_errors_exit_2_and_write_nothing(conditional_run, tmp_path):
 
 
 def test_sample_a_digit_defaults_to_the_shipped_conditional_generator(tmp_path, capsys):
-    from ganlib.checkpoint import load_generator, sample_generator
-    from ganlib.paths import default_conditional_generator_path
+    from ganlib.data.paths import default_conditional_generator_path
+    from ganlib.io.checkpoint import load_generator, sample_generator
 
     out = tmp_path / "fours.npy"
     assert main(["sample", "--n", "4", "--digit", "4", "--out", str(out)]) == 0
@@ -309,7 +309,7 @@ def test_too_few_images_for_one_iteration(tmp_path, capsys, no_training):
 
 
 def test_a_checkpoint_that_cannot_be_written_is_saved_elsewhere(tmp_path, capsys, monkeypatch):
-    from ganlib import checkpoint
+    from ganlib.io import checkpoint
 
     real_save = checkpoint.save_checkpoint
 
@@ -329,8 +329,8 @@ def test_a_checkpoint_that_cannot_be_written_is_saved_elsewhere(tmp_path, capsys
 
 
 def test_a_diverged_run_keeps_the_model_before_the_bad_step(tmp_path, capsys, monkeypatch):
-    from ganlib.checkpoint import load_checkpoint
     from ganlib.gan import GAN, TrainingDiverged
+    from ganlib.io.checkpoint import load_checkpoint
 
     real_train = GAN.train
 
@@ -346,8 +346,8 @@ def test_a_diverged_run_keeps_the_model_before_the_bad_step(tmp_path, capsys, mo
 
 
 def test_an_unexpected_error_saves_the_model_then_shows_itself(tmp_path, capsys, monkeypatch):
-    from ganlib.checkpoint import load_checkpoint
     from ganlib.gan import GAN
+    from ganlib.io.checkpoint import load_checkpoint
 
     real_train = GAN.train
 
@@ -365,9 +365,9 @@ def test_an_unexpected_error_saves_the_model_then_shows_itself(tmp_path, capsys,
 
 def test_resume_refuses_a_checkpoint_it_could_not_save_again(tmp_path, capsys, no_training):
     """History stored as strings used to load, train, then fail to save: the whole run was lost."""
-    from ganlib.checkpoint import save_checkpoint
     from ganlib.config import CONFIGS
     from ganlib.gan import GAN
+    from ganlib.io.checkpoint import save_checkpoint
 
     path = save_checkpoint(GAN(CONFIGS["default"].replace(g_hidden=(16,), d_hidden=(16,))), tmp_path / "c.npz")
     with np.load(path) as f:
@@ -383,7 +383,7 @@ def test_sample_streams_to_the_file(tmp_path, capsys):
     """50,000 images are 157 MB; writing them holds one chunk at a time in memory."""
     import tracemalloc
 
-    from ganlib.checkpoint import load_generator, sample_generator
+    from ganlib.io.checkpoint import load_generator, sample_generator
 
     out = tmp_path / "s.npy"
     tracemalloc.start()
@@ -409,9 +409,9 @@ def test_sample_checks_the_free_space_first(tmp_path, capsys, monkeypatch):
 
 
 def test_evaluate_refuses_a_generator_of_non_images(tmp_path, capsys):
-    from ganlib.checkpoint import save_generator
     from ganlib.config import CONFIGS
     from ganlib.gan import GAN
+    from ganlib.io.checkpoint import save_generator
 
     toy = CONFIGS["default"].replace(data_dim=1, g_output="linear", g_hidden=(8,), d_hidden=(8,))
     path = save_generator(GAN(toy), tmp_path / "toy.npz")
@@ -434,7 +434,7 @@ def test_mnist_problems_are_one_line(tmp_path, capsys, monkeypatch, no_training)
 
 
 def test_boolean_fields_are_switches_and_omitted_ones_keep_the_config_s_value():
-    from ganlib.cli import _config_overrides, build_parser
+    from ganlib.cli.main import _config_overrides, build_parser
 
     parser = build_parser()
     assert _config_overrides(parser.parse_args(["train", "--no-ema-bias-correction"])) == {"ema_bias_correction": False}

@@ -11,7 +11,9 @@ import json
 import numpy as np
 import pytest
 
-from ganlib.checkpoint import (
+from ganlib.condition import balanced_labels, check_labels, concat_label, one_hot, split_gradient
+from ganlib.gan import CONFIGS, GAN
+from ganlib.io.checkpoint import (
     CheckpointError,
     generator_labels,
     load_checkpoint,
@@ -22,8 +24,6 @@ from ganlib.checkpoint import (
     save_checkpoint,
     save_generator,
 )
-from ganlib.condition import balanced_labels, check_labels, concat_label, one_hot, split_gradient
-from ganlib.gan import CONFIGS, GAN
 
 TINY = CONFIGS["conditional"].replace(
     g_hidden=(32,), d_hidden=(32,), latent_dim=8, batch_size=16, epochs=1, d_dropout=0.2, ema_decay=0.9
@@ -287,8 +287,8 @@ def test_sample_generator_with_digits(trained, tmp_path):
 def test_shipped_conditional_generator_draws_the_digit_asked_for():
     """A quick guard of the shipped model (benchmarks/bench_conditional.py measures it on 10,000 samples
     against the targets: at least 97% overall, 93% for every digit): 100 samples per digit here."""
-    from ganlib.metrics import class_agreement
-    from ganlib.paths import default_conditional_generator_path
+    from ganlib.data.paths import default_conditional_generator_path
+    from ganlib.evaluation.metrics import class_agreement
 
     G, meta = load_generator(default_conditional_generator_path(), num_classes=10)
     if meta["epoch"] < CONFIGS["conditional"].epochs:

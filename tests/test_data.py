@@ -1,4 +1,4 @@
-"""Tests for ganlib.data: MNIST splits, IDX validation, scaling and downloading.
+"""Tests for ganlib.data.mnist: MNIST splits, IDX validation, scaling and downloading.
 
 Corrupt files are built in tmp_path from the small t10k labels file (10,008 bytes) so the
 tests stay fast; the download tests serve copies of the shipped files from a local
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ganlib.data as data
-from ganlib.data import (
+import ganlib.data.mnist as data
+from ganlib.data.mnist import (
     MNIST_FILES,
     MNISTError,
     MNISTFileNotFoundError,
@@ -30,7 +30,7 @@ from ganlib.data import (
     to_unit_range,
 )
 
-REPO_DATA = Path(data.__file__).resolve().parent.parent / "data" / "mnist"
+REPO_DATA = Path(__file__).resolve().parent.parent / "data" / "mnist"
 LABELS = "t10k-labels-idx1-ubyte"  # smallest file: used for corruption tests
 LABELS_SHA = MNIST_FILES[LABELS]["sha256"]
 
@@ -220,7 +220,7 @@ def _deny(monkeypatch, path: Path, when: str) -> None:
                 raise error
             return real_open(p, *args, **kwargs)
 
-        monkeypatch.setattr("ganlib.idx.open", fake_open, raising=False)
+        monkeypatch.setattr("ganlib.data.idx.open", fake_open, raising=False)
 
 
 def _path_problem(tmp_path, monkeypatch, problem) -> Path:

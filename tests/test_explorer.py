@@ -1,4 +1,4 @@
-"""The latent-space explorer (ganlib.explorer): pure helpers and the widget, driven in plain Python.
+"""The latent-space explorer (ganlib.explorer.widget): pure helpers and the widget, driven in plain Python.
 
 The widget's state lives in the kernel, so setting ``slider.value`` runs the same
 code as dragging the slider in a browser (tests/test_browser.py checks the browser).
@@ -14,16 +14,16 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from ganlib.archive import find_archives  # noqa: E402
-from ganlib.checkpoint import save_generator  # noqa: E402
-from ganlib.classifier import Classifier, build_classifier_network  # noqa: E402
-from ganlib.explorer import LatentExplorer, render_png, render_strip  # noqa: E402
+from ganlib.evaluation.classifier import Classifier, build_classifier_network  # noqa: E402
+from ganlib.evaluation.metrics import NearestNeighbours, nearest_training_distance  # noqa: E402
+from ganlib.explorer.latent import interpolate, latent_directions, latent_from_seed, lerp, slerp, typical_norm  # noqa: E402
+from ganlib.explorer.widget import LatentExplorer, render_png, render_strip  # noqa: E402
 from ganlib.gan import CONFIGS, GAN  # noqa: E402
-from ganlib.images import to_uint8  # noqa: E402
-from ganlib.latent import interpolate, latent_directions, latent_from_seed, lerp, slerp, typical_norm  # noqa: E402
+from ganlib.io.archive import find_archives  # noqa: E402
+from ganlib.io.checkpoint import save_generator  # noqa: E402
 from ganlib.layers import Dense  # noqa: E402
-from ganlib.metrics import NearestNeighbours, nearest_training_distance  # noqa: E402
 from ganlib.network import Sequential  # noqa: E402
+from ganlib.viz.images import to_uint8  # noqa: E402
 
 
 def make_explorer(checkpoint, **kwargs):
@@ -140,7 +140,7 @@ def test_latent_from_seed_is_reproducible_and_follows_the_prior():
 
 
 def test_directions_are_orthonormal_sorted_and_deterministic(checkpoint):
-    from ganlib.checkpoint import load_generator
+    from ganlib.io.checkpoint import load_generator
 
     G, _ = load_generator(checkpoint)
     dirs, eig = latent_directions(G, 100, "gaussian", n_directions=6, n_samples=512)
@@ -380,22 +380,33 @@ def conditional(conditional_checkpoint, train_images):
     return make_explorer(conditional_checkpoint, train_images=train_images)
 
 
+def assert_same_picture(png_a: bytes, png_b: bytes) -> None:
+    """The same image up to one grey level. The explorer renders the slider ends of all
+    directions in one batch; the test renders one image at a time. OpenBLAS picks different
+    kernels for a 1-row and a 2k-row product (e.g. SkylakeX), whose float32 sums round
+    differently, and a pixel near a rounding boundary of the 8-bit PNG moves by one level."""
+    a, b = decode_png(png_a).astype(int), decode_png(png_b).astype(int)
+    assert a.shape == b.shape
+    assert np.abs(a - b).max() <= 1
+
+
 def test_slider_ends_show_the_seed_moved_two_steps_each_way(explorer):
-    from ganlib.explorer_view import END_STEP
+    from ganlib.explorer.view import END_STEP
 
     assert END_STEP == 2.0
     for k, (low, high) in enumerate(explorer.slider_ends):
         z = explorer.base_z()
-        assert low.value == render_png(explorer.generate(z - 2.0 * explorer.directions[k]), 2)
-        assert high.value == render_png(explorer.generate(z + 2.0 * explorer.directions[k]), 2)
+        assert_same_picture(low.value, render_png(explorer.generate(z - 2.0 * explorer.directions[k]), 2))
+        assert_same_picture(high.value, render_png(explorer.generate(z + 2.0 * explorer.directions[k]), 2))
         assert decode_png(low.value).shape == (56, 56)
     ends = [low.value for low, _ in explorer.slider_ends]
     explorer.sliders[0].value = 1.0  # moving a slider keeps them: they describe the directions at the base code
     assert [low.value for low, _ in explorer.slider_ends] == ends
     explorer.seed.value = 17  # a new base code recomputes them
     assert all(low.value != old for (low, _), old in zip(explorer.slider_ends, ends))
-    assert explorer.slider_ends[0][0].value == render_png(
-        explorer.generate(latent_from_seed(17, 100) - 2.0 * explorer.directions[0]), 2
+    assert_same_picture(
+        explorer.slider_ends[0][0].value,
+        render_png(explorer.generate(latent_from_seed(17, 100) - 2.0 * explorer.directions[0]), 2),
     )
 
 
@@ -487,7 +498,7 @@ def test_the_classifier_beside_the_image_reads_the_chosen_digit(train_images):
     """On the shipped conditional generator with the shipped classifier: for every digit the model draws
     recognisably at this z, picking it puts that digit beside the image (the model's quality is measured
     by benchmarks/bench_conditional.py; this checks that the readout follows the chooser)."""
-    from ganlib.paths import default_conditional_generator_path
+    from ganlib.data.paths import default_conditional_generator_path
 
     clf = Classifier.load()
     e = make_explorer(default_conditional_generator_path(), classifier=clf, train_images=train_images)
@@ -563,12 +574,12 @@ def test_damaged_files_given_to_load_are_reported_and_the_model_stays(explorer, 
 
 @pytest.mark.parametrize("error", [MemoryError("no memory"), AttributeError("x"), RuntimeError("y")])
 def test_any_failure_of_load_is_reported_and_the_model_stays(explorer, monkeypatch, checkpoint, error):
-    import ganlib.checkpoint
+    import ganlib.io.checkpoint
 
     def fail(path):
         raise error
 
-    monkeypatch.setattr(ganlib.checkpoint, "load_generator", fail)
+    monkeypatch.setattr(ganlib.io.checkpoint, "load_generator", fail)
     G = explorer.G
     explorer.path.value = str(checkpoint)
     explorer.load_button.click()
@@ -577,7 +588,7 @@ def test_any_failure_of_load_is_reported_and_the_model_stays(explorer, monkeypat
 
 
 def test_latent_directions_check_their_arguments(checkpoint):
-    from ganlib.checkpoint import load_generator
+    from ganlib.io.checkpoint import load_generator
 
     G, _ = load_generator(checkpoint)
     for kwargs, message in [

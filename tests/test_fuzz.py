@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ganlib.cli import main
+from ganlib.cli.main import main
 
 CASES = int(os.environ.get("GANLIB_FUZZ_CASES", "600"))
 SEED = int(os.environ.get("GANLIB_FUZZ_SEED", "0"))
@@ -86,9 +86,9 @@ CONFIG_OPTIONS = {
 @pytest.fixture(scope="module")
 def places(tmp_path_factory):
     """Paths with every kind of problem, and a few real files."""
-    from ganlib.checkpoint import save_checkpoint, save_generator
     from ganlib.config import CONFIGS
     from ganlib.gan import GAN
+    from ganlib.io.checkpoint import save_checkpoint, save_generator
 
     root = tmp_path_factory.mktemp("cli-fuzz")
     (root / "file").write_text("a file")
@@ -197,18 +197,18 @@ def cli_cases(p) -> list[tuple[list[str], list[str], str, dict]]:
 @pytest.fixture
 def no_work(monkeypatch):
     """Any training, sampling or evaluation that starts is a failure: problems must be found first."""
-    import ganlib.checkpoint
-    import ganlib.classifier
-    import ganlib.metrics
+    import ganlib.evaluation.classifier
+    import ganlib.evaluation.metrics
+    import ganlib.io.checkpoint
     from ganlib.gan import GAN
 
     def refuse(*args, **kwargs):
         raise AssertionError("work started although the command line was wrong")
 
     monkeypatch.setattr(GAN, "train", refuse)
-    monkeypatch.setattr(ganlib.metrics, "evaluate_samples", refuse)
-    monkeypatch.setattr(ganlib.classifier, "train_classifier", refuse)
-    monkeypatch.setattr(ganlib.checkpoint, "iter_samples", refuse)
+    monkeypatch.setattr(ganlib.evaluation.metrics, "evaluate_samples", refuse)
+    monkeypatch.setattr(ganlib.evaluation.classifier, "train_classifier", refuse)
+    monkeypatch.setattr(ganlib.io.checkpoint, "iter_samples", refuse)
 
 
 def _tree(root: Path) -> dict:
@@ -244,7 +244,7 @@ def _check(argv, message, status, err) -> str | None:
 
 
 def test_every_bad_option_is_one_clear_line_and_exit_2(places, no_work, monkeypatch):
-    from ganlib import paths
+    from ganlib.data import paths
 
     shipped = {p: p.read_bytes() for p in (paths.default_generator_path(), paths.default_classifier_path())}
     cases = cli_cases(places)

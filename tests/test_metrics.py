@@ -1,4 +1,4 @@
-"""Tests for ganlib.metrics: the classifier, class histograms, Frechet distance,
+"""Tests for ganlib.evaluation.metrics: the classifier, class histograms, Frechet distance,
 nearest-neighbour distances and Parzen-window log-likelihoods.
 
 Every metric is checked against an independent computation (brute force,
@@ -11,13 +11,13 @@ import math
 import numpy as np
 import pytest
 
-from ganlib import classifier as C
-from ganlib import metrics as M
-from ganlib import parzen as P
-from ganlib import paths
-from ganlib.archive import CheckpointError, read_archive, write_archive
-from ganlib.data import load_mnist, to_tanh_range
+from ganlib.data import paths
+from ganlib.data.mnist import load_mnist, to_tanh_range
+from ganlib.evaluation import classifier as C
+from ganlib.evaluation import metrics as M
+from ganlib.evaluation import parzen as P
 from ganlib.gradcheck import check_loss
+from ganlib.io.archive import CheckpointError, read_archive, write_archive
 
 # ------------------------------------------------------------------------------ fixtures
 

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from ganlib import SGD, Dense, LeakyReLU, Sequential
-from ganlib.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ganlib.config import CONFIGS, GANConfig, build_discriminator, build_generator
 from ganlib.gan import GAN
 from ganlib.gradcheck import check_loss, numerical_gradient, rel_error
+from ganlib.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ganlib.layers import sigmoid
 from ganlib.losses import bce_with_logits, generator_loss
 from ganlib.original_post import half_squared_error, permalink, through_sigmoid_again

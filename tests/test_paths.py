@@ -1,4 +1,4 @@
-"""Where ganlib finds its files, in a checkout and as if installed elsewhere (ganlib.paths)."""
+"""Where ganlib finds its files, in a checkout and as if installed elsewhere (ganlib.data.paths)."""
 
 from pathlib import Path
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import REPO, REPO_MNIST
-from ganlib import paths
-from ganlib.checkpoint import load_generator
-from ganlib.classifier import Classifier
-from ganlib.data import load_mnist
+from ganlib.data import paths
+from ganlib.data.mnist import load_mnist
+from ganlib.evaluation.classifier import Classifier
+from ganlib.io.checkpoint import load_generator
 
 
 @pytest.fixture

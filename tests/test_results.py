@@ -1,11 +1,12 @@
-"""ganlib.results: the case studies' files (data/results) as notebook 06 reads them."""
+"""ganlib.evaluation.results: the case studies' files (data/results) as notebook 06 reads them."""
 
 import json
 
 import numpy as np
 import pytest
 
-from ganlib import paths, results
+from ganlib.data import paths
+from ganlib.evaluation import results
 
 
 def test_the_shipped_post_run_loads_and_its_row_is_its_final_measures():
@@ -73,7 +74,7 @@ def test_the_posts_printed_log_has_its_100_epochs():
 
 
 def test_load_minutes_reads_the_shipped_curves_and_names_the_command_when_missing(tmp_path):
-    from ganlib.results import load_minutes
+    from ganlib.evaluation.results import load_minutes
 
     curves = load_minutes()
     assert len(curves) == 2

@@ -12,9 +12,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ganlib import images as img  # noqa: E402
 from ganlib import viz  # noqa: E402
 from ganlib.gan import History  # noqa: E402
+from ganlib.viz import images as img  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

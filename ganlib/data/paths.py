@@ -5,7 +5,7 @@ This is the one module that knows about folders; every loader asks it.
 * **MNIST** (:func:`mnist_dir`): ``$GANLIB_DATA_DIR`` if it is set; else the checkout's
   ``data/mnist`` when ganlib runs from a clone of the repository (the files are
   committed there); else a per-user data folder (``~/.local/share/ganlib/mnist`` on
-  Linux, via :mod:`platformdirs`), where :func:`ganlib.data.load_mnist` downloads the
+  Linux, via :mod:`platformdirs`), where :func:`ganlib.data.mnist.load_mnist` downloads the
   files on first use and verifies their checksums.
 * **Shipped models** (:func:`artifact`): the trained generators (unconditional and
   conditional) and the classifier are package data of ``ganlib.artifacts``, read through
@@ -49,7 +49,7 @@ def checkout_root() -> Path | None:
     A clone is recognised by its ``pyproject.toml`` and ``data/`` folder next to the
     ``ganlib`` package; an installed wheel has neither.
     """
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # ganlib/data/paths.py -> the repository
     return root if (root / "pyproject.toml").is_file() and (root / "data").is_dir() else None
 
 
@@ -92,7 +92,7 @@ def default_conditional_generator_path() -> Path:
 
 
 def default_classifier_path() -> Path:
-    """The MNIST classifier shipped with ganlib, used by :mod:`ganlib.metrics`."""
+    """The MNIST classifier shipped with ganlib, used by :mod:`ganlib.evaluation.metrics`."""
     return artifact("classifier.npz")
 
 

@@ -4,7 +4,7 @@ A checkpoint (kind ``"gan"``) holds the weights of G, D (and G's moving average)
 optimizers' state, the fixed latent batch and the training history as arrays, and, in
 its JSON metadata, the configuration, the counters and the random generator's state.
 A generator file (kind ``"generator"``) holds only the sampling generator. Both are
-:mod:`ganlib.archive` files: no pickle, atomic writes.
+:mod:`ganlib.io.archive` files: no pickle, atomic writes.
 
 Both record ``num_classes`` in their metadata (0 for an unconditional model, the number of
 classes for a conditional one, as in its configuration). The loaders take ``num_classes=``
@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from ..condition import balanced_labels, check_labels, concat_label
+from ..config import IMAGE_DIM, GANConfig, build_generator, sample_prior
+from ..data import paths
+from ..gan import GAN, History
+from ..network import Sequential, finite_as
 from .archive import MAX_ARRAY_BYTES, CheckpointError, open_archive, prefixed, write_archive
-from .condition import balanced_labels, check_labels, concat_label
-from .config import IMAGE_DIM, GANConfig, build_generator, sample_prior
-from .gan import GAN, History
-from .network import Sequential, finite_as
 
 __all__ = [
     "CheckpointError",
@@ -159,7 +159,7 @@ def load_generator(path=None, *, num_classes: int | None = None) -> tuple[Sequen
     instead; :func:`sample_generator` builds that input. The EMA weights are used when the
     checkpoint has them. ``num_classes``: None accepts either kind; 0 insists on an unconditional
     generator, C > 0 on a conditional one with C classes (else :class:`CheckpointError`).
-    Default path: the generator shipped with ganlib (:func:`ganlib.paths.default_generator_path`).
+    Default path: the generator shipped with ganlib (:func:`ganlib.data.paths.default_generator_path`).
     """
     path = Path(path) if path is not None else paths.default_generator_path()
     with open_archive(path, ("gan", "generator"), _HINT) as archive:

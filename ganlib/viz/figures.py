@@ -1,7 +1,7 @@
 r"""Figures of a GAN with Matplotlib: sample grids, loss curves, a live training display, the 1-D toy.
 
 Everything takes arrays the way the rest of ganlib produces them: images ``(N, 784)`` in
-``[-1, 1]`` (see :mod:`ganlib.images`, which also writes PNG files and GIFs), and a
+``[-1, 1]`` (see :mod:`ganlib.viz.images`, which also writes PNG files and GIFs), and a
 training record :class:`ganlib.gan.History` (per-iteration ``loss_d``, ``loss_g``,
 ``d_real``, ``d_fake``; ``snapshots`` of the fixed latent batch).
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..losses import equilibrium
 from .images import image_grid
-from .losses import equilibrium
 
 __all__ = [
     "LiveTrainingDisplay",
@@ -38,6 +38,7 @@ __all__ = [
     "plot_class_fractions",
     "plot_class_histogram",
     "plot_losses",
+    "plot_metric_curves",
     "show_gif",
     "show_grid",
     "show_picture",
@@ -159,7 +160,7 @@ def plot_losses(history, ax=None, smooth: int = 50, generator_loss: str = "non_s
 def plot_class_histogram(hist_dict: dict, ax=None, title: str | None = None):
     """Bar chart of the digit classes of generated samples, against the uniform 10%.
 
-    ``hist_dict``: the dict returned by :func:`ganlib.metrics.class_histogram`
+    ``hist_dict``: the dict returned by :func:`ganlib.evaluation.metrics.class_histogram`
     (``fractions`` (10,) summing to 1, ``classes_covered``, ``kl_to_uniform``,
     ``mean_confidence``; ``counts`` is used if ``fractions`` is missing).
     Returns the figure.
@@ -170,7 +171,7 @@ def plot_class_histogram(hist_dict: dict, ax=None, title: str | None = None):
         counts = np.asarray(hist_dict["counts"], dtype=np.float64)
         p = counts / max(counts.sum(), 1.0)
     else:
-        raise ValueError("hist_dict needs 'fractions' or 'counts' (see ganlib.metrics.class_histogram)")
+        raise ValueError("hist_dict needs 'fractions' or 'counts' (see ganlib.evaluation.metrics.class_histogram)")
     if p.shape != (10,):
         raise ValueError(f"expected 10 class fractions, got shape {p.shape}")
     fig, ax = _new_axes(ax, figsize=(5, 3))
@@ -206,7 +207,7 @@ def plot_class_histogram(hist_dict: dict, ax=None, title: str | None = None):
 def plot_class_fractions(epochs, fractions, ax=None, title: str | None = None):
     """How the class histogram changes over training: one stacked band per digit.
 
-    ``epochs`` (E,) and ``fractions`` (E, 10), e.g. from :func:`ganlib.results.histogram_over_epochs`.
+    ``epochs`` (E,) and ``fractions`` (E, 10), e.g. from :func:`ganlib.evaluation.results.histogram_over_epochs`.
     A band that thins to nothing is a digit the generator stopped drawing. Returns the figure.
     """
     epochs = np.asarray(epochs, dtype=np.float64)
@@ -238,7 +239,7 @@ def plot_class_fractions(epochs, fractions, ax=None, title: str | None = None):
 
 
 def show_picture(picture, ax=None, title: str | None = None, column_labels=None, xlabel: str | None = None):
-    """Show a uint8 (H, W) picture, e.g. a grid read by :func:`ganlib.results.load_picture`, without
+    """Show a uint8 (H, W) picture, e.g. a grid read by :func:`ganlib.evaluation.results.load_picture`, without
     axes except optional ``column_labels`` (one per equal-width column, e.g. the epochs of a strip).
     Returns the figure."""
     picture = np.asarray(picture)
@@ -262,7 +263,7 @@ def show_picture(picture, ax=None, title: str | None = None, column_labels=None,
     return fig
 
 
-# (key, axis label, better when, log scale): the four measures of ganlib.metrics.evaluate_samples
+# (key, axis label, better when, log scale): the four measures of ganlib.evaluation.metrics.evaluate_samples
 _CURVE_PANELS = (
     ("fd", "Frechet distance (lower is better)", "lower", True),
     ("kl", "KL of the class histogram to uniform (nats)", "lower", True),

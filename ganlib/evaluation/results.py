@@ -2,7 +2,7 @@
 
 ``python benchmarks/case_studies.py`` trains the original post's configuration, its ablations and a
 mode collapse, and writes one JSON file per run (plus two PNG pictures) and ``noise.json`` into
-``data/results`` (:func:`ganlib.paths.results_dir`; ``data/results/README.md`` describes every
+``data/results`` (:func:`ganlib.data.paths.results_dir`; ``data/results/README.md`` describes every
 field). Notebook 06 shows them without retraining, through these functions:
 
 * :func:`load_run` (one run's JSON), :func:`load_noise` (what the classifier says about noise) and
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from ..data import paths
 
 __all__ = [
     "load_minutes",
@@ -66,7 +66,7 @@ def _read_json(path: Path, name: str) -> dict:
 
 
 def load_run(name: str, folder=None) -> dict:
-    """One run's measurements (``<folder>/<name>.json``, default folder :func:`ganlib.paths.results_dir`).
+    """One run's measurements (``<folder>/<name>.json``, default folder :func:`ganlib.data.paths.results_dir`).
 
     The keys are described in ``data/results/README.md``; the most used: ``final`` (the final
     measures on 10,000 samples), ``evaluations`` (the same on 5,000 at chosen epochs), ``per_epoch``

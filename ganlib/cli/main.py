@@ -41,7 +41,7 @@ class UserError(Exception):
 
 def _config_overrides(args) -> dict:
     """The GANConfig fields given on the command line (those not left at None)."""
-    from .config import GANConfig
+    from ..config import GANConfig
 
     names = {f.name for f in dataclasses.fields(GANConfig)}
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
@@ -56,7 +56,7 @@ def _init_value(text: str):
 
 
 def _add_config_options(parser) -> None:
-    from .config import GANConfig
+    from ..config import GANConfig
 
     group = parser.add_argument_group("configuration (each overrides the chosen --config)")
     help_by_field = {
@@ -119,7 +119,7 @@ def _add_config_options(parser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import CONFIGS
+    from ..config import CONFIGS
 
     parser = argparse.ArgumentParser(
         prog="python -m ganlib", description="Train, sample and evaluate NumPy GANs on MNIST."
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "evaluate",
         help="measure sample quality (classes, Frechet distance, Parzen)",
-        description="Evaluate a generator with ganlib.metrics on 10,000 samples.",
+        description="Evaluate a generator with ganlib.evaluation.metrics on 10,000 samples.",
     )
     evaluate.add_argument(
         "--checkpoint", type=Path, help="a checkpoint or generator .npz (default: the shipped generator)"
@@ -244,7 +244,7 @@ def _output_problem(path: Path, folder: bool) -> str | None:
 
 def _load_mnist_splits(*splits) -> None:
     """Load (and cache) the MNIST splits a command needs, so that a missing or corrupt file stops it early."""
-    from .data import load_mnist
+    from ..data.mnist import load_mnist
 
     for split in splits:
         load_mnist(split)
@@ -256,10 +256,10 @@ def _check_seed(seed):
 
 
 def cmd_train(args, parser) -> int:
-    from .checkpoint import load_checkpoint, save_checkpoint, save_generator
-    from .config import CONFIGS
-    from .data import load_mnist, to_tanh_range
-    from .gan import GAN, TrainingDiverged
+    from ..config import CONFIGS
+    from ..data.mnist import load_mnist, to_tanh_range
+    from ..gan import GAN, TrainingDiverged
+    from ..io.checkpoint import load_checkpoint, save_checkpoint, save_generator
 
     _positive("--limit", args.limit)
     _positive("--snapshot-every", args.snapshot_every)
@@ -320,8 +320,8 @@ def _save_checkpoint_safely(gan, path: Path, save_checkpoint) -> Path:
 
 def _write_outputs(gan, out: Path, seconds: float, save_checkpoint, save_generator) -> None:
     """The checkpoint first (anywhere, if ``out`` fails), then the generator, pictures and summary."""
-    from . import images
-    from .archive import atomic_write
+    from ..io.archive import atomic_write
+    from ..viz import images
 
     checkpoint = _save_checkpoint_safely(gan, out / "checkpoint.npz", save_checkpoint)
     summary = {
@@ -351,9 +351,9 @@ def labels_path(out: Path) -> Path:
 
 def cmd_sample(args, parser) -> int:
     """Stream the samples to the .npy file a chunk at a time: memory stays flat whatever ``--n``."""
-    from .archive import atomic_write
-    from .checkpoint import generator_labels, iter_samples, load_generator
-    from .paths import default_conditional_generator_path
+    from ..data.paths import default_conditional_generator_path
+    from ..io.archive import atomic_write
+    from ..io.checkpoint import generator_labels, iter_samples, load_generator
 
     _positive("--n", args.n)
     _in_range("--n", args.n, 1, MAX_SAMPLE_N)
@@ -400,10 +400,10 @@ def cmd_sample(args, parser) -> int:
 
 
 def cmd_evaluate(args, parser) -> int:
-    from . import metrics
-    from .archive import atomic_write
-    from .checkpoint import load_generator, sample_generator
-    from .config import IMAGE_DIM
+    from ..config import IMAGE_DIM
+    from ..evaluation import metrics
+    from ..io.archive import atomic_write
+    from ..io.checkpoint import load_generator, sample_generator
 
     _in_range("--n", args.n, 2, MAX_EVALUATE_N)
     _check_seed(args.seed)
@@ -430,11 +430,11 @@ def cmd_evaluate(args, parser) -> int:
 
 
 def cmd_train_classifier(args, parser) -> int:
-    """Train with :func:`ganlib.classifier.train_classifier`; save unless the test accuracy is too low."""
+    """Train with :func:`ganlib.evaluation.classifier.train_classifier`; save unless the test accuracy is too low."""
     import shlex
 
-    from . import paths
-    from .classifier import REGENERATE_COMMAND, train_classifier
+    from ..data import paths
+    from ..evaluation.classifier import REGENERATE_COMMAND, train_classifier
 
     _positive("--epochs", args.epochs)
     _positive("--batch-size", args.batch_size)
@@ -475,8 +475,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv
-    from .archive import CheckpointError
-    from .idx import MNISTError
+    from ..data.idx import MNISTError
+    from ..io.archive import CheckpointError
 
     try:
         return COMMANDS[args.command](args, parser)

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from .data import load_mnist, to_unit_range
-from .images import check_images
+from ..data.mnist import load_mnist, to_unit_range
+from ..viz.images import check_images
 
 __all__ = ["PARZEN_SIGMAS", "parzen_evaluation", "parzen_log_likelihood", "select_parzen_sigma"]
 

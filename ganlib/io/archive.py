@@ -100,7 +100,7 @@ def write_archive(path, kind: str, metadata: dict, arrays: dict[str, np.ndarray]
     (see :func:`atomic_write`). ``metadata`` must be JSON-serialisable (NumPy scalars are
     converted); a value that is not raises ``ValueError`` before anything is written.
     """
-    from . import __version__
+    from .. import __version__
 
     path = Path(path)
     if path.suffix != ".npz":

@@ -3,7 +3,7 @@
 No plotting library is needed here (Pillow encodes PNG and GIF); :mod:`ganlib.viz` draws
 figures with Matplotlib on top of these. Images come the way the rest of ganlib makes them:
 ``(N, 784)`` float in ``[-1, 1]`` (a tanh generator's output, or MNIST after
-:func:`ganlib.data.to_tanh_range`), or ``uint8`` in ``[0, 255]``; any square size works
+:func:`ganlib.data.mnist.to_tanh_range`), or ``uint8`` in ``[0, 255]``; any square size works
 (``D = side * side``), and ``(N, side, side)`` is accepted too.
 """
 
@@ -43,7 +43,7 @@ def check_images(samples, name: str = "samples") -> np.ndarray:
     if x.dtype == np.uint8:
         raise TypeError(
             f"{name} are uint8 pixels 0..255; the metrics take images in [-1, 1]: "
-            "convert with ganlib.data.to_tanh_range(images)"
+            "convert with ganlib.data.mnist.to_tanh_range(images)"
         )
     x = x.astype(np.float32, copy=False)
     if not np.all(np.isfinite(x)):
@@ -149,9 +149,9 @@ def save_grid_png(images, path, nrow: int | None = None, scale: int = 2, pad: in
     """Write ``image_grid(images, nrow, pad)`` as a PNG file, enlarged ``scale`` times. Returns the path.
 
     ``images``: (N, 784) float in [-1, 1] or uint8. Parent folders are created; the file is
-    replaced atomically (:func:`ganlib.archive.atomic_write`).
+    replaced atomically (:func:`ganlib.io.archive.atomic_write`).
     """
-    from .archive import atomic_write
+    from ..io.archive import atomic_write
 
     png = to_png_bytes(image_grid(images, nrow=nrow, pad=pad), scale=scale)
     return atomic_write(path, lambda f: f.write(png))
@@ -217,7 +217,7 @@ def save_gif(
         label = f"iteration {iterations[i]}" if iterations is not None else f"frame {i}"
         ImageDraw.Draw(frame).text((3, 1), label, fill=255, font=font)
         frames.append(frame)
-    from .archive import atomic_write
+    from ..io.archive import atomic_write
 
     ms = int(round(1000 / fps))
     durations = [ms] * len(frames)

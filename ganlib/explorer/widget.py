@@ -1,14 +1,14 @@
 r"""The latent-space explorer: sliders that move a generator's input and show its output.
 
-:class:`LatentExplorer` is an ipywidgets app around :mod:`ganlib.latent`: a digit drawn
+:class:`LatentExplorer` is an ipywidgets app around :mod:`ganlib.explorer.latent`: a digit drawn
 from a seed, sliders along the directions that change the image most (each with the image
 at either end beside it), an interpolation between two seeds, for a conditional generator
 a digit chooser that keeps the style code z while the digit changes, and two checks beside
-the digit: what the MNIST classifier (:mod:`ganlib.classifier`) thinks it is, and the
+the digit: what the MNIST classifier (:mod:`ganlib.evaluation.classifier`) thinks it is, and the
 nearest of the 50,000 training images
-with its distance (:class:`ganlib.metrics.NearestNeighbours`; a distance near 0 would
+with its distance (:class:`ganlib.evaluation.metrics.NearestNeighbours`; a distance near 0 would
 mean the generator copies its training data). The widgets are built in
-:mod:`ganlib.explorer_view`, the two checks run in :mod:`ganlib.explorer_analysis`.
+:mod:`ganlib.explorer.view`, the two checks run in :mod:`ganlib.explorer.analysis`.
 
 All widget state lives in the kernel, so tests drive it in plain Python (set
 ``slider.value``, read ``image.value``). Served with Voila
@@ -18,7 +18,7 @@ served by Voila.
 
 Example::
 
-    from ganlib.explorer import LatentExplorer
+    from ganlib.explorer.widget import LatentExplorer
     LatentExplorer()             # the shipped generator; or LatentExplorer("runs/x/generator.npz")
 """
 
@@ -28,11 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
-from .condition import concat_label
-from .explorer_analysis import AnalysisPanel
-from .explorer_view import END_STEP, SIDE, ExplorerView, checkpoint_choices, describe, reason, render_png, render_strip
+from ..condition import concat_label
+from ..data import paths
+from .analysis import AnalysisPanel
 from .latent import interpolate, latent_directions, latent_from_seed, prior_std, typical_norm
+from .view import END_STEP, SIDE, ExplorerView, checkpoint_choices, describe, reason, render_png, render_strip
 
 __all__ = ["LatentExplorer", "render_png", "render_strip"]
 
@@ -45,7 +45,7 @@ class LatentExplorer(AnalysisPanel, ExplorerView):
     ----------
     checkpoint : path of a ganlib checkpoint (either kind); None = the shipped generator.
         A path that does not load shows its error in the explorer instead of raising.
-    classifier : a ``ganlib.classifier.Classifier``, a path to its weights, ``"default"``
+    classifier : a ``ganlib.evaluation.classifier.Classifier``, a path to its weights, ``"default"``
         (the shipped classifier), or None to switch the prediction off.
     train_images : (M, 784) uint8 or [-1, 1] images for the nearest-neighbour check,
         ``"default"`` (the 50,000 MNIST ``train`` images), or None to switch it off.
@@ -128,7 +128,7 @@ class LatentExplorer(AnalysisPanel, ExplorerView):
     def load(self, checkpoint=None) -> bool:
         """Load a generator checkpoint (None = the shipped generator). On failure the error is
         shown in ``status`` (and kept in ``error``), the previous model stays, and False is returned."""
-        from .checkpoint import load_generator, num_classes_of
+        from ..io.checkpoint import load_generator, num_classes_of
 
         typed = checkpoint is not None and str(checkpoint).strip() != ""
         path = Path(str(checkpoint).strip()) if typed else paths.default_generator_path()

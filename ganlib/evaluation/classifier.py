@@ -2,10 +2,10 @@ r"""The MNIST classifier behind the sample-quality metrics, built from ganlib's 
 
 :class:`Classifier` wraps a ``Sequential`` MLP (784-512-256-10, ReLU, dropout) trained on
 MNIST in ``[-1, 1]`` by :func:`train_classifier`; it labels generated digits
-(:func:`ganlib.metrics.class_histogram`) and provides the features for the Frechet
-distance. Its trained weights ship with ganlib (:func:`ganlib.paths.default_classifier_path`);
+(:func:`ganlib.evaluation.metrics.class_histogram`) and provides the features for the Frechet
+distance. Its trained weights ship with ganlib (:func:`ganlib.data.paths.default_classifier_path`);
 ``python -m ganlib train-classifier`` makes them again. They are saved in ganlib's archive
-format (:mod:`ganlib.archive`): one ``.npz`` with the weights and a JSON record of how
+format (:mod:`ganlib.io.archive`): one ``.npz`` with the weights and a JSON record of how
 they were made, written atomically.
 """
 
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
-from .archive import CheckpointError, open_archive, write_archive
-from .config import MAX_HIDDEN_LAYERS, MAX_NETWORK_PARAMS
-from .data import load_mnist, to_tanh_range
-from .images import IMAGE_SIZE, check_images
-from .layers import Dense, Dropout, ReLU
-from .network import Sequential
-from .optim import Adam
+from ..config import MAX_HIDDEN_LAYERS, MAX_NETWORK_PARAMS
+from ..data import paths
+from ..data.mnist import load_mnist, to_tanh_range
+from ..io.archive import CheckpointError, open_archive, write_archive
+from ..layers import Dense, Dropout, ReLU
+from ..network import Sequential
+from ..optim import Adam
+from ..viz.images import IMAGE_SIZE, check_images
 
 __all__ = [
     "REGENERATE_COMMAND",
@@ -196,7 +196,7 @@ class Classifier:
             "sizes": self.sizes,
             "dropout": next((layer.p for layer in self.net.layers if isinstance(layer, Dropout)), 0.0),
             "layers": repr(self.net),
-            "input": "(N, 784) float32 in [-1, 1] (ganlib.data.to_tanh_range)",
+            "input": "(N, 784) float32 in [-1, 1] (ganlib.data.mnist.to_tanh_range)",
             "features": f"last hidden layer after ReLU, {self.sizes[-2]} units",
         }
         return write_archive(path, "classifier", metadata, arrays)
@@ -205,7 +205,7 @@ class Classifier:
     def load(cls, path=None) -> Classifier:
         """Load weights saved by :meth:`save` (default: the shipped classifier).
 
-        Raises :class:`ganlib.archive.CheckpointError` (a ``ValueError``) naming the file
+        Raises :class:`ganlib.io.archive.CheckpointError` (a ``ValueError``) naming the file
         when it is missing, damaged, or its weights do not fit its recorded sizes.
         """
         path = Path(path) if path is not None else paths.default_classifier_path()
@@ -320,9 +320,9 @@ def train_classifier(
     test_acc = clf.accuracy(to_tanh_range(images), y_test)
     val_acc = clf.accuracy(x_val, y_val)
     if command is None:
-        command = f"ganlib.metrics.train_classifier(epochs={epochs}, seed={seed}, batch_size={batch_size})"
+        command = f"ganlib.evaluation.metrics.train_classifier(epochs={epochs}, seed={seed}, batch_size={batch_size})"
     clf.metadata = {
-        "description": "MNIST classifier for ganlib.metrics (class histograms, Frechet distance)",
+        "description": "MNIST classifier for ganlib.evaluation.metrics (class histograms, Frechet distance)",
         "command": command,
         "seed": seed,
         "epochs": epochs,

@@ -7,7 +7,7 @@ What is measured, and why no single number suffices (Theis et al., 2016,
 "A note on the evaluation of generative models"):
 
 * **Which digits?** :func:`class_histogram` labels samples with a small MNIST
-  classifier (:class:`ganlib.classifier.Classifier`, built from ganlib's own layers). A
+  classifier (:class:`ganlib.evaluation.classifier.Classifier`, built from ganlib's own layers). A
   mode-collapsed generator draws a few digits only: few classes covered, a
   large KL divergence from the uniform distribution over the 10 classes. For a
   conditional generator, :func:`class_agreement` asks whether each sample is the
@@ -25,16 +25,16 @@ What is measured, and why no single number suffices (Theis et al., 2016,
 
 :func:`evaluate_samples` bundles them all for ``python -m ganlib evaluate``.
 The classifier's weights ship with ganlib; ``python -m ganlib train-classifier`` makes
-them again (see :mod:`ganlib.classifier`).
+them again (see :mod:`ganlib.evaluation.classifier`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..data.mnist import load_mnist, to_tanh_range
+from ..viz.images import check_images
 from .classifier import NUM_CLASSES, Classifier, default_classifier
-from .data import load_mnist, to_tanh_range
-from .images import check_images
 from .parzen import parzen_evaluation
 
 __all__ = [
@@ -200,7 +200,7 @@ class NearestNeighbours:
     r"""Nearest-neighbour search in pixel space over a fixed set of reference images.
 
     ``reference``: (M, 784) float in [-1, 1] or uint8 (converted with
-    :func:`ganlib.data.to_tanh_range`). The images (float32) and their squared norms are
+    :func:`ganlib.data.mnist.to_tanh_range`). The images (float32) and their squared norms are
     kept, so a query is one matrix product:
     :math:`\|a - b\|^2 = \|a\|^2 + \|b\|^2 - 2\,a \cdot b`, where :math:`\|a\|^2` does not
     change which reference wins. The winner's distance is then recomputed directly in

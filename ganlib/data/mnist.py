@@ -1,16 +1,16 @@
 """MNIST for ganlib: the four files, their checksums, the splits, scaling, and download.
 
-Where the files are looked for is decided by :func:`ganlib.paths.mnist_dir`: in a clone of
+Where the files are looked for is decided by :func:`ganlib.data.paths.mnist_dir`: in a clone of
 the repository they are committed under ``data/mnist`` (see the README there for source,
 licence and checksums), so nothing is downloaded::
 
-    from ganlib.data import load_mnist, to_tanh_range
+    from ganlib.data.mnist import load_mnist, to_tanh_range
     images, labels = load_mnist("train")      # uint8 (50000, 784), uint8 (50000,)
     x = to_tanh_range(images)                 # float32 in [-1, 1], for a tanh generator
 
 Installed from a wheel, ganlib downloads them into a per-user folder on first use, from
 ``$GANLIB_MNIST_MIRROR`` or :data:`DEFAULT_MIRROR`, and verifies each file's sha256 before
-keeping it. The files are parsed by :mod:`ganlib.idx`.
+keeping it. The files are parsed by :mod:`ganlib.data.idx`.
 
 Every problem with a data file raises :class:`MNISTError` (a ``ValueError``); a missing file
 raises :class:`MNISTFileNotFoundError`, which is also a ``FileNotFoundError``. The messages
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..training.progress import progress_bar
 from . import paths
 from .idx import MNISTError, MNISTFileNotFoundError, read_idx
-from .progress import progress_bar
 
 __all__ = [
     "DEFAULT_MIRROR",
@@ -95,7 +95,7 @@ _CHUNK = 1 << 20  # write 1 MiB at a time so memory stays flat
 
 
 def default_data_dir() -> Path:
-    """The folder holding the MNIST files: :func:`ganlib.paths.mnist_dir` (``$GANLIB_DATA_DIR``,
+    """The folder holding the MNIST files: :func:`ganlib.data.paths.mnist_dir` (``$GANLIB_DATA_DIR``,
     the checkout's ``data/mnist``, or a per-user folder)."""
     return paths.mnist_dir()
 
@@ -127,7 +127,7 @@ def _restore_hint(path: Path) -> str:
     return (
         f"To fix: delete {path} and restore it - the MNIST files are committed to the "
         "repository under data/mnist (`git checkout -- data/mnist`, or re-clone) - or "
-        f"re-download it with ganlib.data.download_mnist({str(path.parent)!r})."
+        f"re-download it with ganlib.data.mnist.download_mnist({str(path.parent)!r})."
     )
 
 
@@ -139,7 +139,7 @@ def _missing_hint(data_dir: Path) -> str:
         "In a clone of the repository the MNIST files are committed under data/mnist: restore them "
         f"with `git checkout -- data/mnist` (or re-clone); or set {paths.DATA_DIR_VARIABLE} "
         f"({env_note}) to a directory that holds them; or pass download=True to load_mnist "
-        f"(or call ganlib.data.download_mnist({str(data_dir)!r})) to fetch them from "
+        f"(or call ganlib.data.mnist.download_mnist({str(data_dir)!r})) to fetch them from "
         f"{default_mirror()}."
     )
 

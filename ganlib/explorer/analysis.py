@@ -1,10 +1,10 @@
 """The checks beside the explorer's digit: what the classifier says, and the nearest training image.
 
-:class:`AnalysisPanel` is the part of :class:`ganlib.explorer.LatentExplorer` that fills
+:class:`AnalysisPanel` is the part of :class:`ganlib.explorer.widget.LatentExplorer` that fills
 ``prediction``, ``nearest_image`` and ``nearest_label`` for the image on display
-(``self._x``): the MNIST classifier's probabilities (:mod:`ganlib.classifier`) and the
+(``self._x``): the MNIST classifier's probabilities (:mod:`ganlib.evaluation.classifier`) and the
 closest of the 50,000 training images with its distance
-(:class:`ganlib.metrics.NearestNeighbours`). Inside a running kernel it runs at most every
+(:class:`ganlib.evaluation.metrics.NearestNeighbours`). Inside a running kernel it runs at most every
 ``analysis_interval`` seconds while a slider moves, and once more when it stops; in plain
 Python (tests) it runs at once. Either may be switched off or fail to load: the panel then
 says why, and the explorer goes on without it.
@@ -20,23 +20,23 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
-from .explorer_view import bars_svg, reason, render_png
+from ..data import paths
+from .view import bars_svg, reason, render_png
 
 __all__ = ["AnalysisPanel"]
 
 
 @lru_cache(maxsize=1)
 def _default_nearest():
-    """The 50,000 MNIST ``train`` images (as in ganlib.metrics), loaded once per process."""
-    from .data import load_mnist
-    from .metrics import NearestNeighbours
+    """The 50,000 MNIST ``train`` images (as in ganlib.evaluation.metrics), loaded once per process."""
+    from ..data.mnist import load_mnist
+    from ..evaluation.metrics import NearestNeighbours
 
     return NearestNeighbours(load_mnist("train")[0])
 
 
 def _default_classifier():
-    from .classifier import default_classifier
+    from ..evaluation.classifier import default_classifier
 
     return default_classifier()
 
@@ -51,7 +51,7 @@ class AnalysisPanel:
             if isinstance(classifier, str) and classifier == "default":
                 return _default_classifier(), None
             if isinstance(classifier, (str, Path)):
-                from .classifier import Classifier
+                from ..evaluation.classifier import Classifier
 
                 return Classifier.load(paths.resolve_user_path(classifier)), None
             return classifier, None
@@ -64,7 +64,7 @@ class AnalysisPanel:
         try:
             if isinstance(train_images, str) and train_images == "default":
                 return _default_nearest(), None
-            from .metrics import NearestNeighbours
+            from ..evaluation.metrics import NearestNeighbours
 
             return NearestNeighbours(train_images), None
         except Exception as err:  # noqa: BLE001 - any failure only disables the check

@@ -2,7 +2,7 @@ r"""Latent-space mathematics: seeds, the prior's shell, interpolation, and the d
 
 A trained generator :math:`G` maps a latent vector :math:`z \in \mathbb{R}^d`
 (``d = latent_dim``, 100 by default) to a 28x28 image. This module gives the tools to
-walk around that space (:mod:`ganlib.explorer` puts them behind sliders):
+walk around that space (:mod:`ganlib.explorer.widget` puts them behind sliders):
 
 * **Seeds.** ``latent_from_seed(seed, d, dist)`` draws one z from the prior
   (``N(0, I)`` or ``U(-1, 1)^d``) with its own random generator, so a seed
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .condition import concat_label, sample_labels
-from .config import sample_prior
+from ..condition import concat_label, sample_labels
+from ..config import sample_prior
 
 __all__ = ["interpolate", "latent_directions", "latent_from_seed", "lerp", "prior_std", "slerp", "typical_norm"]
 

@@ -1,4 +1,4 @@
-"""The explorer's widgets: what :class:`ganlib.explorer.LatentExplorer` shows, and how it looks.
+"""The explorer's widgets: what :class:`ganlib.explorer.widget.LatentExplorer` shows, and how it looks.
 
 :class:`ExplorerView` builds the ipywidgets (the digit, the classifier's bars, the nearest
 training image, the digit chooser of a conditional generator, the direction sliders with an
@@ -13,9 +13,9 @@ import html
 
 import numpy as np
 
-from . import paths
-from .archive import find_archives
-from .images import image_grid, to_png_bytes
+from ..data import paths
+from ..io.archive import find_archives
+from ..viz.images import image_grid, to_png_bytes
 
 SIDE = 28  # MNIST images are SIDE x SIDE
 END_STEP = 2.0  # the slider-end images show the base code moved this many standard deviations

@@ -481,7 +481,7 @@ def memory_child(threads: int) -> None:
     rss_data = current_rss_mb()
     gan = GAN(CONFIGS["reference"])
     t = pc()
-    history = gan.train(X, epochs=1, progress=False)
+    history = gan.train(X, epochs=1)
     elapsed = pc() - t
     print(
         "MEMORY_CHILD "

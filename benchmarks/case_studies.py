@@ -75,14 +75,14 @@ if str(ROOT) not in sys.path:
 
 from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
-from ganlib.config import CONFIGS, build_generator  # noqa: E402
+from ganlib.config import CONFIGS  # noqa: E402
 from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
 from ganlib.evaluation import metrics  # noqa: E402
 from ganlib.evaluation.classifier import default_classifier  # noqa: E402
-from ganlib.gan import GAN  # noqa: E402
 from ganlib.io.archive import atomic_write  # noqa: E402
 from ganlib.layers import sigmoid  # noqa: E402
-from ganlib.original_post import draw_latent_bank  # noqa: E402
+from ganlib.models import build_generator  # noqa: E402
+from ganlib.original_post import draw_latent_bank, make_gan  # noqa: E402
 from ganlib.viz import images  # noqa: E402
 
 DEFAULT_OUT = ROOT / "data" / "results"
@@ -234,7 +234,7 @@ STRIP_EPOCHS = {"post": [0, 1, 2, 3, 5, 10, 20, 40, 60, 80, 100], "collapse": [0
 def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Path, quick: bool) -> dict:
     clf = default_classifier()
     n_eval, n_final = (500, 1000) if quick else (5000, 10_000)
-    gan = GAN(config)
+    gan = make_gan(config)
     fixed = gan.fixed_z[:8]
     strip_epochs = [e for e in STRIP_EPOCHS["post" if config.epochs > 20 else "collapse"] if e <= config.epochs]
     record = {
@@ -290,7 +290,7 @@ def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Pat
         state["t"] = time.perf_counter()
 
     load_start, t0 = loadavg(), time.perf_counter()
-    gan.train(X, progress=False, callback=on_epoch, callback_every=10**9)
+    gan.train(X, callback=on_epoch, callback_every=10**9)
     seconds = time.perf_counter() - t0
 
     final_samples = gan.sample(n_final, rng=2024)

@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         gan = GAN(config.replace(embedding_dim=k if variant == "embedding" else 0))
         start = time.perf_counter()
         for epoch in range(1, args.epochs + 1):
-            gan.train(X, y, epochs=1, progress=False)
+            gan.train(X, y, epochs=1)
             seconds = time.perf_counter() - start
             for name, net in (("G", gan.G), ("EMA", gan.sampler)):
                 per_class, fd = score(gan, net, clf, args.per_digit)

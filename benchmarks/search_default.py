@@ -87,10 +87,11 @@ from machine import cpu_model  # noqa: E402 - the script's own folder, first on 
 from machine import load_average as loadavg  # noqa: E402 - the script's own folder, first on sys.path
 
 from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
-from ganlib.gan import CONFIGS, GAN, GANConfig, build_generator  # noqa: E402
+from ganlib.gan import CONFIGS, GAN, GANConfig  # noqa: E402
 from ganlib.io.checkpoint import load_generator, sample_generator, save_generator  # noqa: E402
 from ganlib.layers import sigmoid  # noqa: E402
 from ganlib.losses import discriminator_loss, generator_loss  # noqa: E402
+from ganlib.models import build_generator  # noqa: E402
 from ganlib.optim import Adam  # noqa: E402
 
 pc = time.perf_counter

@@ -1,38 +1,37 @@
 """The training configuration: every choice that defines a GAN run, in one frozen dataclass.
 
-:class:`GANConfig` lists the fields with their defaults and why; :data:`CONFIGS` names the
-configurations the series uses; :func:`build_generator` and :func:`build_discriminator`
-turn a configuration into networks; :func:`sample_prior` draws the latent codes z.
-A configuration with ``num_classes > 0`` is a conditional GAN: both networks take the class
-label too, next to their usual input (:mod:`ganlib.condition`).
-The training algorithm that uses them is in :mod:`ganlib.gan`.
+:class:`GANConfig` lists the fields with their defaults and why; :data:`FIELD_RULES` says what
+values each takes (the command line's options are written from the same rules);
+:data:`CONFIGS` names the configurations the series uses. A configuration with
+``num_classes > 0`` is a conditional GAN: both networks take the class label too, next to
+their usual input (:mod:`ganlib.condition`). :mod:`ganlib.models` turns a configuration into
+networks, :mod:`ganlib.gan` trains them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
-import numpy as np
-
-from .layers import Dense, Dropout, LabelEmbedding, LeakyReLU, Tanh
+from .checks import Rule, boolean, one_of, real, shown, whole, widths
 from .losses import GENERATOR_LOSSES
-from .network import Sequential
 from .optim import SGD
 
 __all__ = [
     "CONFIGS",
     "FIELD_RULES",
     "IMAGE_DIM",
+    "IMAGE_SHAPE",
+    "MAX_HIDDEN_LAYERS",
     "MAX_NETWORK_PARAMS",
+    "POST_DEVIATIONS",
+    "POST_LOOP_DEVIATIONS",
     "GANConfig",
-    "build_discriminator",
-    "build_generator",
-    "sample_prior",
 ]
 
-IMAGE_DIM = 28 * 28
+#: MNIST's images: 28 x 28 grey levels, seen by the networks as rows of 784 numbers in [-1, 1].
+IMAGE_SHAPE = (28, 28)
+IMAGE_DIM = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 
 #: The most parameters one network may have: 20 million, 80 MB of float32 weights (the default G
 #: has 0.56 million). A configuration asking for more is refused before anything is built, so a
@@ -42,131 +41,72 @@ MAX_HIDDEN_LAYERS = 32
 INITS = ("glorot", "he", "1/fan_in")  # Dense's named initialisations (ganlib.layers); "1/fan_in" is the original post's
 
 
-# -- the rule of each field: check its type and range, return the value in its plain Python type --
-def _interval(text: str):
-    """``"[0, 1)"`` -> a test ``inside(x)`` for that interval (``inf`` for no upper bound)."""
-    low, high = (float(part) if part.strip() == "inf" else int(part) for part in text[1:-1].replace("_", "").split(","))
-    above = (lambda x: x >= low) if text[0] == "[" else (lambda x: x > low)
-    below = (lambda x: x <= high) if text[-1] == "]" else (lambda x: x < high)
-    return lambda x: above(x) and below(x)
-
-
-def _shown(value) -> str:
-    """The value and its type for an error message, cut short if long."""
-    try:
-        text = repr(value)
-    except ValueError:  # an integer of more than 4300 digits
-        return "an integer too large to print"
-    return f"{text[:40]}...({len(text)} characters)" if len(text) > 60 else f"{text} ({type(value).__name__})"
-
-
-def _integer(interval: str):
-    """A whole number (Python or NumPy integer, not bool) in ``interval``, e.g. ``"[1, inf)"``."""
-    inside = _interval(interval)
-
-    def rule(name, value):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"{name} must be a whole number in {interval}, got {_shown(value)}")
-        if not inside(int(value)):
-            raise ValueError(f"{name} must be in {interval}, got {_shown(value)}")
-        return int(value)
-
-    return rule
-
-
-def _real(interval: str):
-    """A finite number (int or float, Python or NumPy, not bool) in ``interval``, e.g. ``"[0, 1)"``."""
-    inside = _interval(interval)
-
-    def rule(name, value):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValueError(f"{name} must be a number in {interval}, got {_shown(value)}")
-        try:
-            number = float(value)
-        except OverflowError:  # an integer too large for a float
-            number = math.inf
-        if not (math.isfinite(number) and inside(number)):
-            raise ValueError(f"{name} must be in {interval}, got {_shown(value)}")
-        return number
-
-    return rule
-
-
-def _boolean(name, value):
-    """True or False (a NumPy bool too); not 0, 1 or a string."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {_shown(value)}")
-    return bool(value)
-
-
-def _choice(*options):
-    def rule(name, value):
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {_shown(value)}")
-        return value
-
-    return rule
-
-
-def _widths(name, value):
-    """Hidden-layer widths: a list or tuple of whole numbers >= 1 (at most MAX_HIDDEN_LAYERS of them)."""
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        value = tuple(value)
-    if not isinstance(value, (list, tuple)) or len(value) > MAX_HIDDEN_LAYERS:
-        raise ValueError(
-            f"{name} must be a list of at most {MAX_HIDDEN_LAYERS} layer widths, e.g. (256, 512); got {_shown(value)}"
-        )
-    return tuple(_integer("[1, inf)")(f"each width in {name}", w) for w in value)
-
-
-def _init(name, value):
+def _init_check(name, value):
     if isinstance(value, str) and value in INITS:
         return value
     try:
-        return _real("(0, inf)")(name, value)
+        return real("(0, inf)", "")(name, value)
     except ValueError:
         raise ValueError(
-            f"{name} must be one of {', '.join(map(repr, INITS))} or a positive standard deviation, got {_shown(value)}"
+            f"{name} must be one of {', '.join(map(repr, INITS))} or a positive standard deviation, got {shown(value)}"
         ) from None
 
 
-#: One rule per GANConfig field: ``rule(name, value)`` returns the value to store or raises
-#: ValueError saying what is wrong. A new field adds its rule here (tests check that every field has one).
-FIELD_RULES = {
-    "latent_dim": _integer("[1, inf)"),
-    "latent_dist": _choice("gaussian", "uniform"),
-    "g_hidden": _widths,
-    "d_hidden": _widths,
-    "leaky_slope": _real("[0, 1)"),
-    "d_dropout": _real("[0, 1)"),
-    "optimizer": _choice("adam", "sgd"),
-    "lr_g": _real("(0, inf)"),
-    "lr_d": _real("(0, inf)"),
-    "beta1": _real("[0, 1)"),
-    "beta2": _real("[0, 1)"),
-    "momentum": _real("[0, 1)"),
-    "decay_rate": _real("[0, inf)"),
-    "batch_size": _integer("[1, 1_000_000]"),
-    "k": _integer("[1, 1000]"),
-    "generator_loss": _choice(*GENERATOR_LOSSES),
-    "real_label": _real("(0, 1]"),
-    "ema_decay": _real("[0, 1)"),
-    "ema_bias_correction": _boolean,
-    "epochs": _integer("[0, 1_000_000]"),
-    "seed": _integer("[0, 18_446_744_073_709_551_616)"),  # [0, 2**64)
-    "init": _init,
-    "data_dim": _integer("[1, inf)"),
-    "g_output": _choice("tanh", "linear"),
-    "num_classes": _integer("[0, 100_000]"),
-    "embedding_dim": _integer("[0, 100_000]"),
-    # The original post's deviations (ganlib.original_post), each a switch or a named choice:
-    "loss_gradient": _choice("logit", "through_sigmoid_again"),
-    "g_step_updates_d": _boolean,
-    "d_split_update": _boolean,
-    "latent_source": _choice("fresh", "bank"),
-    "momentum_style": _choice(*SGD.MOMENTUM_STYLES),
-    "lr_decay": _choice(*SGD.DECAYS),
+#: One rule per GANConfig field (:class:`ganlib.checks.Rule`): it checks a value and gives the
+#: command line its option (``--lr-g``, ...). A new field adds its rule here (a test checks that
+#: every field has one).
+FIELD_RULES: dict[str, Rule] = {
+    "latent_dim": whole("[1, inf)", "size of z"),
+    "latent_dist": one_of("gaussian", "uniform", help="prior of z"),
+    "g_hidden": widths(MAX_HIDDEN_LAYERS, "generator hidden widths, e.g. 256 512"),
+    "d_hidden": widths(MAX_HIDDEN_LAYERS, "discriminator hidden widths, e.g. 512 256"),
+    "leaky_slope": real("[0, 1)", "LeakyReLU slope"),
+    "d_dropout": real("[0, 1)", "dropout probability in D (0 = none)"),
+    "optimizer": one_of("adam", "sgd", help="the optimizer of both networks"),
+    "lr_g": real("(0, inf)", "generator learning rate"),
+    "lr_d": real("(0, inf)", "discriminator learning rate"),
+    "beta1": real("[0, 1)", "Adam beta1"),
+    "beta2": real("[0, 1)", "Adam beta2"),
+    "momentum": real("[0, 1)", "SGD momentum"),
+    "decay_rate": real("[0, inf)", "SGD learning-rate decay: lr / (1 + decay_rate * t)"),
+    "batch_size": whole("[1, 1_000_000]", "minibatch size m"),
+    "k": whole("[1, 1000]", "discriminator steps per generator step"),
+    "generator_loss": one_of(*GENERATOR_LOSSES, help="the generator's loss"),
+    "real_label": real("(0, 1]", "target for real images (0.9 = one-sided label smoothing)"),
+    "ema_decay": real("[0, 1)", "decay of the moving average of G's weights (0 = off)"),
+    "ema_bias_correction": boolean("average G's weights from step 1, not from its random initialisation"),
+    "epochs": whole("[0, 1_000_000]", "passes over the data"),
+    "seed": whole("[0, 18_446_744_073_709_551_616)", "random seed of the run"),  # [0, 2**64)
+    "init": Rule("init", _init_check, "weights: glorot, he, 1/fan_in (the post) or a standard deviation"),
+    "data_dim": whole("[1, inf)", "size of one example", cli=False),
+    "g_output": one_of("tanh", "linear", help="the generator's last activation", cli=False),
+    "num_classes": whole("[0, 100_000]", "number of classes of a conditional GAN", cli=False),
+    "embedding_dim": whole("[0, 100_000]", "width of a conditional GAN's label embedding", cli=False),
+    # The original post's deviations (POST_DEVIATIONS below; ganlib.original_post explains each):
+    "loss_gradient": one_of("logit", "through_sigmoid_again", help="logit, or through_sigmoid_again (the post's bug)"),
+    "g_step_updates_d": boolean("the generator's step also updates D (the post's bug)"),
+    "d_split_update": boolean("D steps on the real batch, then on the fakes (the post)"),
+    "latent_source": one_of("fresh", "bank", help="fresh, or bank (the post: one bank of codes reused every epoch)"),
+    "momentum_style": one_of(*SGD.MOMENTUM_STYLES, help="SGD momentum: classic, or ema (the post)"),
+    "lr_decay": one_of(*SGD.DECAYS, help="SGD decay: per_step, or per_epoch_compounded (the post)"),
 }
+
+#: The original blog post's deviations from Algorithm 1, the one list of them: each field and the
+#: value the post's code had (Algorithm 1's is the field's default). :mod:`ganlib.original_post`
+#: explains each, with the upstream file and line.
+POST_DEVIATIONS = {
+    "loss_gradient": "through_sigmoid_again",
+    "g_step_updates_d": True,
+    "d_split_update": True,
+    "latent_source": "bank",
+    "momentum_style": "ema",
+    "lr_decay": "per_epoch_compounded",
+    "init": "1/fan_in",
+}
+#: The four that change the training loop itself, which only
+#: :class:`ganlib.original_post.OriginalPostGAN` runs (the other three are options of a layer and
+#: of the optimizer).
+POST_LOOP_DEVIATIONS = ("loss_gradient", "g_step_updates_d", "d_split_update", "latent_source")
 
 
 def _mlp_params(widths) -> int:
@@ -178,31 +118,10 @@ def _mlp_params(widths) -> int:
 class GANConfig:
     """Everything that defines a training run. Each default is commented with why.
 
-    The last six fields, ``init="1/fan_in"`` and ``generator_loss`` reproduce what the original
-    post's framework really computed (zhoubaohang/deep-learning-notes at commit 284111b,
-    folder ``Deep Neural Network/nn/``; :mod:`ganlib.original_post` explains each):
-
-    ====================  =========================  =====================================================
-    field                 the post's value           what its code did (file: lines)
-    ====================  =========================  =====================================================
-    generator_loss        ``"non_saturating"``       prints -log D(G(z)) and sends D(G(z)) - 1 (gan.py: 81-83, 126);
-                                                     its text describes the minimax loss
-    loss_gradient         ``"through_sigmoid_       sends the logit-gradients D - t into the sigmoid layer's
-                          again"``                   backward, which multiplies by D(1 - D) again
-                                                     (gan.py: 109, 112, 126; utils.py: 35-42, 58-69)
-    g_step_updates_d      ``True``                   G's step goes back through a shallow copy of D's layer list,
-                                                     whose backward updates D (gan.py: 125-126; layers.py: 93-109)
-    d_split_update        ``True``                   D steps on the real batch, then on the fakes (gan.py: 108-112)
-    latent_source         ``"bank"``                 Z drawn once, batch j of every epoch uses the same codes
-                                                     (gan.py: 89, 105, 118)
-    momentum_style        ``"ema"``                  v = 0.9 v + 0.1 g, then W -= lr v (optimizer.py: 18-22;
-                                                     layers.py: 104-107; beta1 = 0.9 at layers.py: 57)
-    lr_decay              ``"per_epoch_compounded"`` lr = lr / (1 + 1e-4 i) after epoch i (gan.py: 131, 142-146;
-                                                     model.py: 36-41)
-    init                  ``"1/fan_in"``             W = randn(out, in) / in (layers.py: 79)
-    ====================  =========================  =====================================================
-
-    Each defaults to Algorithm 1's behaviour and can be switched on or off on its own.
+    Every field is checked against its rule in :data:`FIELD_RULES` when a configuration is made,
+    so a configuration that exists can be built and trained. The last six fields and ``init``
+    reproduce what the original blog post's code computed (:data:`POST_DEVIATIONS`;
+    :mod:`ganlib.original_post`); each defaults to Algorithm 1's behaviour.
     """
 
     latent_dim: int = 100  # as in Goodfellow et al. (2014) and the original post
@@ -272,6 +191,11 @@ class GANConfig:
             embedding + _mlp_params([self.data_dim + extra_width, *self.d_hidden, 1]),
         )
 
+    def post_deviations(self) -> dict:
+        """The original post's deviations this configuration turns on: {field: value} (empty for Algorithm 1)."""
+        defaults = GANConfig.__dataclass_fields__
+        return {name: getattr(self, name) for name in POST_DEVIATIONS if getattr(self, name) != defaults[name].default}
+
     def replace(self, **changes) -> GANConfig:
         """A copy with some fields changed; unknown names raise a clear error."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -317,6 +241,7 @@ CONFIGS = {
     # LeakyReLU 0.01, SGD lr 0.01 with momentum 0.9, decay 1e-4, k = 1, batch 100, uniform z,
     # 100 epochs, the non-saturating generator loss, and its seven deviations, bugs and all.
     "original_post": GANConfig(
+        **POST_DEVIATIONS,
         latent_dist="uniform",
         g_hidden=(256,),
         d_hidden=(64,),
@@ -330,25 +255,19 @@ CONFIGS = {
         k=1,
         epochs=100,
         generator_loss="non_saturating",  # what its code computed; its text describes the minimax loss
-        init="1/fan_in",
-        loss_gradient="through_sigmoid_again",
-        g_step_updates_d=True,
-        d_split_update=True,
-        latent_source="bank",
-        momentum_style="ema",
-        lr_decay="per_epoch_compounded",
     ),
 }
 # The same set-up with every deviation switched off (the option's default, Algorithm 1):
-# what the post's networks, optimizer and schedule do when trained correctly.
-CONFIGS["original_post_fixed"] = CONFIGS["original_post"].replace(
-    init="glorot",
-    loss_gradient="logit",
-    g_step_updates_d=False,
-    d_split_update=False,
-    latent_source="fresh",
-    momentum_style="classic",
-    lr_decay="per_step",
+# what the post's networks and learning rate do when trained as Algorithm 1 says. It changes
+# more than the bugs: classic momentum is a ten times larger step, and Glorot's initialisation
+# and the per-step decay are other choices, not fixes.
+_ALGORITHM_1 = {name: GANConfig.__dataclass_fields__[name].default for name in POST_DEVIATIONS}
+CONFIGS["original_post_fixed"] = CONFIGS["original_post"].replace(**_ALGORITHM_1)
+# Only the three bugs fixed (the sigmoid's derivative applied twice, G's step moving D, one
+# bank of codes for the whole run); the post's optimizer, schedule, initialisation and split
+# D step kept: the comparison that says what the bugs alone cost.
+CONFIGS["original_post_bugs_fixed"] = CONFIGS["original_post"].replace(
+    loss_gradient="logit", g_step_updates_d=False, latent_source="fresh"
 )
 
 
@@ -362,51 +281,3 @@ CONFIGS["original_post_fixed"] = CONFIGS["original_post"].replace(
 # 9, on 92.2%); at 45 on 97.4% (worst 94.1%), with the Frechet distance 4.3 -> 3.8
 # (benchmarks/bench_conditional.py; README, "The conditional generator").
 CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10, epochs=45)
-
-
-def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.ndarray:
-    """float32 draws of z from the prior p_z: ``"gaussian"`` N(0, 1) or ``"uniform"`` U(-1, 1)
-    per coordinate, of the given shape, e.g. ``(N, latent_dim)``. The one place ganlib draws z."""
-    if dist == "gaussian":
-        return rng.standard_normal(shape, dtype=np.float32)
-    if dist == "uniform":
-        return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
-    raise ValueError(f"latent distribution must be 'gaussian' or 'uniform', got {dist!r}")
-
-
-def _label_input(config: GANConfig, width: int, rng) -> tuple[list, int]:
-    """A conditional network's first layers and input width: its input is [a, one-hot label] (N, width + C);
-    with ``embedding_dim`` k > 0 a LabelEmbedding turns it into [a, E[y]] (N, width + k) first."""
-    if not config.num_classes:
-        return [], width
-    if not config.embedding_dim:
-        return [], width + config.num_classes
-    embed = LabelEmbedding(width + config.num_classes, config.num_classes, config.embedding_dim, rng=rng)
-    return [embed], width + config.embedding_dim
-
-
-def build_generator(config: GANConfig, rng) -> Sequential:
-    """z (N, latent_dim) -> x (N, data_dim): Dense + LeakyReLU blocks, then Dense + Tanh
-    (images in (-1, 1)), or a linear output layer when ``config.g_output == "linear"``.
-    A conditional generator takes [z, one-hot label], (N, latent_dim + num_classes)."""
-    layers, width = _label_input(config, config.latent_dim, rng)
-    widths = [width, *config.g_hidden]
-    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-        layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
-    layers.append(Dense(widths[-1], config.data_dim, rng=rng, init=config.init))
-    if config.g_output == "tanh":
-        layers.append(Tanh())
-    return Sequential(*layers)
-
-
-def build_discriminator(config: GANConfig, rng) -> Sequential:
-    """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability.
-    A conditional discriminator takes [x, one-hot label], (N, data_dim + num_classes)."""
-    layers, width = _label_input(config, config.data_dim, rng)
-    widths = [width, *config.d_hidden]
-    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-        layers += [Dense(fan_in, fan_out, rng=rng, init=config.init), LeakyReLU(config.leaky_slope)]
-        if config.d_dropout:
-            layers.append(Dropout(config.d_dropout, rng=rng))  # shares the run's generator: one state to save
-    layers.append(Dense(widths[-1], 1, rng=rng, init=config.init))
-    return Sequential(*layers)

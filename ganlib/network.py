@@ -20,25 +20,10 @@ import copy
 
 import numpy as np
 
+from .checks import finite_as
 from .layers import Layer
 
-__all__ = ["Sequential", "finite_as"]
-
-
-def finite_as(value: np.ndarray, dtype, what: str) -> np.ndarray:
-    """``value`` converted to ``dtype``, after checking that it holds real numbers that stay finite.
-
-    Strings, booleans, complex numbers and dates are refused, and so is a float64 of 1e300
-    that would become Inf in float32. Raises ``ValueError`` naming ``what``.
-    """
-    value = np.asarray(value)
-    if value.dtype.kind not in "fiu":
-        raise ValueError(f"{what} must hold real numbers, got {value.dtype}")
-    with np.errstate(over="ignore", invalid="ignore"):
-        converted = value.astype(dtype)
-    if not np.all(np.isfinite(converted)):
-        raise ValueError(f"{what} contains NaN or Inf (or numbers too large for {np.dtype(dtype)})")
-    return converted
+__all__ = ["Sequential"]
 
 
 class Sequential:

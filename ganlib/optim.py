@@ -10,6 +10,10 @@ allocation and the extra memory traffic cost as much as the matrix products.
 
 Optimizer state (step count, momentum, moments) lives beside the optimizer and
 is exposed by ``state_dict()`` / ``load_state_dict()`` for checkpoints.
+
+:class:`MovingAverage` is not an optimizer but works the same way, on the same flat
+buffers: after each of the generator's steps it moves a second copy of the network a
+little towards the first, and that averaged copy draws the samples.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import math
 
 import numpy as np
 
-from .network import finite_as
+from .checks import finite_as
 
-__all__ = ["SGD", "Adam"]
+__all__ = ["SGD", "Adam", "MovingAverage"]
 
 
 class Optimizer:
@@ -226,3 +230,58 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= float(self.lr / bias_correction1)
         self.params -= tmp
+
+
+class MovingAverage:
+    r"""An exponential moving average of a network's weights, kept in a second network of the same shape.
+
+    After every step of the trained network (weights :math:`\theta`), :meth:`update` moves the
+    average :math:`\bar\theta` (the weights of ``average``) towards it,
+
+    .. math:: \bar\theta \leftarrow \bar\theta + (1 - \beta_t)(\theta - \bar\theta).
+
+    A GAN's generator keeps moving around the equilibrium as it chases the discriminator; the
+    average of its recent weights is steadier and draws better samples (Yazici et al., 2019,
+    https://arxiv.org/abs/1806.04498). With a constant :math:`\beta_t = \beta` (``decay``) the
+    average starts at the random initialisation and keeps :math:`\beta^t` of it after t steps
+    (37% after 1,000 steps at 0.999): early samples look grey. With ``bias_correction`` the rate is
+
+    .. math:: \beta_t = \beta \, \frac{1 - \beta^{t}}{1 - \beta^{t+1}}, \qquad t = \text{updates made before},
+
+    which keeps :math:`\bar\theta` equal to Adam's bias-corrected average of the weights after
+    each step, :math:`\sum_{s \le t} \beta^{t-s} \theta_s / \sum_{s \le t} \beta^{t-s}`: the
+    initialisation gets no weight (:math:`\beta_0 = 0` copies the network) and
+    :math:`\beta_t \to \beta` within a few thousand steps.
+
+    ``source`` and ``average``: two :class:`~ganlib.network.Sequential` networks of the same
+    architecture; ``average`` starts as a copy of ``source``. ``t`` counts the updates (a
+    checkpoint restores it; it equals the trained network's optimizer steps).
+    """
+
+    def __init__(self, source, average, decay: float, *, bias_correction: bool = True):
+        if not 0.0 < decay < 1.0:  # also rejects NaN
+            raise ValueError(f"decay must be in (0, 1), got {decay}")
+        if average.flat_params.shape != source.flat_params.shape:
+            raise ValueError(
+                f"the average needs the source's architecture: {average.num_params:,} parameters "
+                f"against {source.num_params:,}"
+            )
+        self.source, self.average = source, average
+        self.decay, self.bias_correction = float(decay), bool(bias_correction)
+        self.t = 0
+        average.flat_params[...] = source.flat_params
+        self._delta = np.empty_like(source.flat_params)  # reused every update: no allocation
+
+    def rate(self) -> float:
+        r"""This update's :math:`\beta_t`."""
+        beta = self.decay
+        if self.bias_correction:
+            beta = beta * (1.0 - beta**self.t) / (1.0 - beta ** (self.t + 1))
+        return beta
+
+    def update(self) -> None:
+        """One step of the average towards the source's current weights, in place."""
+        delta = np.subtract(self.source.flat_params, self.average.flat_params, out=self._delta)
+        delta *= float(1.0 - self.rate())  # a Python float keeps the float32 arithmetic in float32
+        self.average.flat_params += delta
+        self.t += 1

@@ -78,24 +78,33 @@ rate 0.01 for both, decay 1e-4, k = 1, batch 100, 100 epochs (``GAN/main.py`` 29
 Gradients are batch means in both codes. The post's framework computed in float64; ganlib
 trains in float32.
 
-This module holds the alternatives that do not fit in one line of :mod:`ganlib.gan`: the
-second sigmoid derivative, the split discriminator step and the latent bank.
+:data:`ganlib.config.POST_DEVIATIONS` is the list of these settings with the post's values.
+Items 6-8 are options of the optimizer (:class:`ganlib.optim.SGD`) and of the layers
+(:class:`ganlib.layers.Dense`); items 2-5 change the training loop itself, so they live
+here, in :class:`OriginalPostGAN`, a subclass of :class:`ganlib.gan.GAN` that overrides its
+steps, and :class:`~ganlib.gan.GAN` itself stays Algorithm 1. :func:`make_gan` picks the
+class a configuration needs.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
-from .condition import check_labels, concat_label
-from .config import GANConfig, sample_prior
+from .condition import check_labels, split_gradient
+from .config import POST_LOOP_DEVIATIONS, GANConfig
+from .gan import GAN
 from .layers import sigmoid
-from .losses import bce_with_logits
+from .losses import bce_with_logits, generator_loss
+from .models import sample_prior
 
 __all__ = [
     "UPSTREAM",
-    "discriminator_step_split",
+    "OriginalPostGAN",
     "draw_latent_bank",
     "half_squared_error",
+    "make_gan",
     "permalink",
     "through_sigmoid_again",
 ]
@@ -109,6 +118,14 @@ def permalink(file: str, start: int, end: int | None = None) -> str:
     repo, commit = UPSTREAM.split("@")
     lines = f"L{start}" + (f"-L{end}" if end is not None and end != start else "")
     return f"https://github.com/{repo}/blob/{commit}/Deep%20Neural%20Network/{file}#{lines}"
+
+
+def make_gan(config: GANConfig, **kwargs) -> GAN:
+    """A :class:`~ganlib.gan.GAN` for ``config``, or an :class:`OriginalPostGAN` if it turns on
+    one of the post's changes to the training loop (``ganlib.config.POST_LOOP_DEVIATIONS``)."""
+    if any(name in config.post_deviations() for name in POST_LOOP_DEVIATIONS):
+        return OriginalPostGAN(config, **kwargs)
+    return GAN(config, **kwargs)
 
 
 def through_sigmoid_again(logits: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
@@ -135,37 +152,6 @@ def half_squared_error(logits: np.ndarray, target: float) -> tuple[float, np.nda
     return float(np.mean(0.5 * (d - target) ** 2)), (d - target) * d * (1 - d) / n
 
 
-def discriminator_step_split(
-    gan, x_real: np.ndarray, z: np.ndarray, y_real=None, y_fake=None
-) -> tuple[float, float, float]:
-    """The post's D step: one update on the real batch (m, 784), then one on the fakes G(z).
-
-    The fakes go through D with the weights the first update left, as in the post (gan.py
-    108-112). Returns (loss_d, mean D(x), mean D(G(z))) as :meth:`ganlib.gan.GAN.discriminator_step`
-    does, with loss_d the sum of the two halves' cross-entropies (what the post printed).
-    If the real half's loss is not finite nothing changes; if only the fake half's is, the
-    real half's update has been applied. A conditional GAN passes the real labels ``y_real``
-    and the fakes' ``y_fake`` (m,) too; both networks see them beside their inputs.
-    """
-    if y_fake is not None:
-        y_real = check_labels(y_real, len(x_real), gan.config.num_classes)
-    logits_real = gan.D.forward(concat_label(x_real, y_real, gan.config.num_classes))
-    loss_real, dlogits_real = bce_with_logits(logits_real, gan.config.real_label)
-    d_x = float(sigmoid(logits_real).mean())
-    if not np.isfinite(loss_real):
-        return loss_real, d_x, float("nan")
-    gan.D.backward(gan.logit_gradient(logits_real, dlogits_real), need_dx=False)
-    gan.opt_D.step()
-
-    x_fake = gan.G.forward(concat_label(z, y_fake, gan.config.num_classes))
-    logits_fake = gan.D.forward(concat_label(x_fake, y_fake, gan.config.num_classes))
-    loss_fake, dlogits_fake = bce_with_logits(logits_fake, 0.0)
-    if np.isfinite(loss_fake):
-        gan.D.backward(gan.logit_gradient(logits_fake, dlogits_fake), need_dx=False)
-        gan.opt_D.step()
-    return loss_real + loss_fake, d_x, float(sigmoid(logits_fake).mean())
-
-
 def draw_latent_bank(config: GANConfig, rows: int) -> np.ndarray:
     """The post's bank of latent codes: ``rows`` codes (rows, latent_dim) float32 from the prior.
 
@@ -173,3 +159,136 @@ def draw_latent_bank(config: GANConfig, rows: int) -> np.ndarray:
     always gives the same bank and a checkpoint needs to store only its size.
     """
     return sample_prior(np.random.default_rng([config.seed, 2]), (int(rows), config.latent_dim), config.latent_dist)
+
+
+class OriginalPostGAN(GAN):
+    """Algorithm 1 as the original post's code ran it: :class:`~ganlib.gan.GAN` with items 2-5 above.
+
+    Each is its configuration's switch (``loss_gradient``, ``g_step_updates_d``,
+    ``d_split_update``, ``latent_source``); with all four off this trains exactly as ``GAN``
+    does (a test checks it, and checks the faithful configuration against a transcription of
+    the post's own loop).
+    """
+
+    def __init__(self, config: GANConfig, **kwargs):
+        self.latent_bank = None  # latent_source="bank" only: drawn at the first train()
+        self._bank_row = 0  # the first code of this iteration's rows in the bank
+        self._given_codes = None  # codes the steps use instead of fresh ones (the bank's, or a test's)
+        super().__init__(config, **kwargs)
+
+    def _check_algorithm(self, config: GANConfig) -> None:
+        """Every variant of the loop is welcome here."""
+
+    # -- where the codes come from (item 5) ---------------------------------------------------
+    def epoch_minibatches(self, n: int):
+        """GAN's minibatches; with a bank, iteration i of every epoch will reuse the bank's rows i*m to (i+1)*m."""
+        m = self.config.batch_size
+        if self.config.latent_source == "bank":
+            self.ensure_latent_bank((n // (m * self.config.k)) * m)
+        for i, rows in enumerate(super().epoch_minibatches(n)):
+            self._bank_row = i * m
+            yield rows
+
+    def ensure_latent_bank(self, rows: int) -> None:
+        """Draw the bank of ``rows`` codes once; later calls check that the data still fits it."""
+        if self.latent_bank is None:
+            self.latent_bank = draw_latent_bank(self.config, rows)
+        elif len(self.latent_bank) != rows:
+            raise ValueError(
+                f"this run's bank holds {len(self.latent_bank)} latent codes, one per example of an epoch, "
+                f"but this data gives epochs of {rows}; train on data of the same size"
+            )
+
+    @contextlib.contextmanager
+    def _codes(self, z):
+        """Within the block, every step draws these codes z (m, latent_dim) instead of fresh ones (None: no change)."""
+        before = self._given_codes
+        self._given_codes = before if z is None else z
+        try:
+            yield
+        finally:
+            self._given_codes = before
+
+    def sample_latent(self, n: int) -> np.ndarray:
+        return super().sample_latent(n) if self._given_codes is None else self._given_codes
+
+    def train_iteration(self, batches, labels=None, *, z=None):
+        """GAN's iteration; all its steps use the codes ``z`` if given, else this iteration's rows of the bank
+        (if there is one), as the post's loop did (gan.py 105, 118)."""
+        if z is None and self.latent_bank is not None:
+            z = self.latent_bank[self._bank_row : self._bank_row + len(batches[0])]
+        with self._codes(z):
+            return super().train_iteration(batches, labels)
+
+    # -- the gradient into the logits (item 2) ----------------------------------------------
+    def logit_gradient(self, logits: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
+        """The loss's own ``dlogits``, or with ``loss_gradient="through_sigmoid_again"`` the post's bug."""
+        if self.config.loss_gradient == "through_sigmoid_again":
+            return through_sigmoid_again(logits, dlogits)
+        return dlogits
+
+    # -- the steps (items 2-4) ------------------------------------------------------------------
+    def discriminator_step(self, x_real: np.ndarray, y_real=None, *, z=None) -> tuple[float, float, float]:
+        """GAN's D step (item 2's gradient), or with ``d_split_update`` the post's two updates: one on the
+        real batch (m, 784), then one on the fakes, which D sees with the weights of the first (gan.py
+        108-112). loss_d is the sum of the two halves' cross-entropies (what the post printed). If the
+        real half's loss is not finite nothing changes; if only the fake half's is, the real update stays.
+        ``z`` (m, latent_dim): the fakes' codes (default: fresh, or the bank's within ``train_iteration``)."""
+        with self._codes(z):
+            return self._discriminator_step(x_real, y_real)
+
+    def _discriminator_step(self, x_real, y_real):
+        m = len(x_real)
+        y_fake = self.sample_labels(m)
+        z = self.sample_latent(m)
+        if y_fake is not None:
+            y_real = check_labels(y_real, m, self.config.num_classes)
+        if not self.config.d_split_update:
+            x_fake = self.G.forward(self._with_label(z, y_fake))
+            xs = np.concatenate([x_real, x_fake])
+            ys = None if y_fake is None else np.concatenate([y_real, y_fake])
+            return self._d_update(xs, ys, np.r_[np.full(m, self.config.real_label), np.zeros(m)], m)
+        loss_real, d_x, _ = self._d_update(x_real, y_real, np.full(m, self.config.real_label), m)
+        if not np.isfinite(loss_real):
+            return loss_real, d_x, float("nan")
+        x_fake = self.G.forward(self._with_label(z, y_fake))
+        loss_fake, _, d_gz = self._d_update(x_fake, y_fake, np.zeros(m), 0)
+        return loss_real + loss_fake, d_x, d_gz
+
+    def _d_update(self, x, y, targets, m_real: int) -> tuple[float, float, float]:
+        """One D update on rows x (their first ``m_real`` real) with per-row targets; returns
+        (the summed mean cross-entropies of the real and fake rows, mean D(real), mean D(fake))."""
+        logits = self.D.forward(self._with_label(x, y))
+        parts = [(logits[:m_real], targets[:m_real]), (logits[m_real:], targets[m_real:])]
+        losses, grads = zip(*(bce_with_logits(s, t[:, None]) for s, t in parts if len(s)))
+        loss = float(sum(losses))
+        if np.isfinite(loss):
+            self.D.backward(self.logit_gradient(logits, np.concatenate(grads)), need_dx=False)
+            self.opt_D.step()
+        means = [float(sigmoid(s).mean()) if len(s) else float("nan") for s, _ in parts]
+        return loss, means[0], means[1]
+
+    def generator_step(self, m: int, z=None) -> float:
+        """GAN's G step (item 2's gradient), or with ``g_step_updates_d`` the post's bug: D's layers, shared
+        with G's step, take this step too, descending G's loss. D's gradients and dx are computed together,
+        at D's weights before its update, as in the post (layers.py 98 before 106-107). ``z``: as in
+        :meth:`discriminator_step`."""
+        with self._codes(z):
+            return self._generator_step(m)
+
+    def _generator_step(self, m: int) -> float:
+        y = self.sample_labels(m)
+        x_fake = self.G.forward(self._with_label(self.sample_latent(m), y))
+        logits = self.D.forward(self._with_label(x_fake, y))
+        loss, dlogits = generator_loss(logits, self.config.generator_loss)
+        if np.isfinite(loss):
+            dlogits = self.logit_gradient(logits, dlogits)
+            d_input = self.D.backward(dlogits, need_param_grads=self.config.g_step_updates_d)
+            if self.config.g_step_updates_d:
+                self.opt_D.step()
+            dx_fake, _ = split_gradient(d_input, self.config.data_dim)
+            self.G.backward(dx_fake, need_dx=False)
+            self.opt_G.step()
+            if self.ema is not None:
+                self.ema.update()
+        return loss

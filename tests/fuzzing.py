@@ -66,9 +66,9 @@ def make_originals(folder: Path) -> dict[str, Path]:
     )
     gan = GAN(config, n_fixed=8)
     x = np.random.default_rng(0).uniform(-1, 1, (48, 784)).astype(np.float32)
-    gan.train(x, epochs=2, progress=False, snapshot_every=2)
+    gan.train(x, epochs=2, snapshot_every=2)
     sgd = GAN(config.replace(optimizer="sgd", momentum=0.5, ema_decay=0.0, g_output="linear", data_dim=2), n_fixed=4)
-    sgd.train(np.random.default_rng(1).normal(size=(64, 2)).astype(np.float32), epochs=1, progress=False)
+    sgd.train(np.random.default_rng(1).normal(size=(64, 2)).astype(np.float32), epochs=1)
     return {
         "checkpoint": save_checkpoint(gan, folder / "checkpoint.npz"),
         "sgd-checkpoint": save_checkpoint(sgd, folder / "sgd-checkpoint.npz"),

@@ -13,6 +13,7 @@ import zipcraft
 from ganlib.gan import CONFIGS, GAN
 from ganlib.io import checkpoint as ckpt
 from ganlib.io.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint, save_generator
+from ganlib.models import sample_prior
 
 TINY = CONFIGS["default"].replace(
     g_hidden=(32,), d_hidden=(32,), latent_dim=8, batch_size=16, epochs=2, d_dropout=0.2, ema_decay=0.9
@@ -28,14 +29,14 @@ def X():
 def trained_once():
     """A trained GAN shared by the tests that only read it."""
     gan = GAN(TINY)
-    gan.train(np.random.default_rng(0).uniform(-1, 1, size=(256, 784)).astype(np.float32), epochs=1, progress=False)
+    gan.train(np.random.default_rng(0).uniform(-1, 1, size=(256, 784)).astype(np.float32), epochs=1)
     return gan
 
 
 @pytest.fixture
 def trained(X):
     gan = GAN(TINY)
-    gan.train(X, epochs=1, progress=False)
+    gan.train(X, epochs=1)
     return gan
 
 
@@ -45,13 +46,13 @@ def test_resume_is_bit_for_bit(X, tmp_path, optimizer):
         optimizer=optimizer, momentum=0.5 if optimizer == "sgd" else 0.0, decay_rate=1e-3 if optimizer == "sgd" else 0.0
     )
     straight = GAN(config)
-    straight.train(X, epochs=3, progress=False)
+    straight.train(X, epochs=3)
 
     first = GAN(config)
-    first.train(X, epochs=1, progress=False)
+    first.train(X, epochs=1)
     save_checkpoint(first, tmp_path / "c.npz")
     resumed = load_checkpoint(tmp_path / "c.npz")
-    resumed.train(X, epochs=2, progress=False)
+    resumed.train(X, epochs=2)
 
     assert resumed.history.loss_d == straight.history.loss_d
     assert resumed.history.loss_g == straight.history.loss_g
@@ -478,7 +479,7 @@ def test_extra_metadata_cannot_replace_what_the_loader_needs(trained_once, tmp_p
 
 def test_a_config_with_numpy_numbers_trains_and_saves(X, tmp_path):
     gan = GAN(TINY.replace(batch_size=np.int64(16), latent_dim=np.int32(8), lr_g=np.float32(1e-3)))
-    gan.train(X, epochs=1, progress=False)
+    gan.train(X, epochs=1)
     assert load_checkpoint(save_checkpoint(gan, tmp_path / "c.npz")).config == gan.config
 
 
@@ -505,7 +506,7 @@ def test_chunked_sampling_draws_the_same_latents_as_one_draw(trained_once, tmp_p
     for dist in ("gaussian", "uniform"):
         gan = GAN(TINY.replace(latent_dist=dist))
         G, meta = load_generator(save_generator(gan, tmp_path / f"{dist}.npz"))
-        z = ckpt.sample_prior(np.random.default_rng(5), (23, 8), dist)
+        z = sample_prior(np.random.default_rng(5), (23, 8), dist)
         np.testing.assert_array_equal(ckpt.sample_generator(G, meta, 23, seed=5, chunk=23), G.forward(z))
         chunks = list(ckpt.iter_samples(G, meta, 23, seed=5, chunk=5))
         assert [len(c) for c in chunks] == [5, 5, 5, 5, 3]

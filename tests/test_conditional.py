@@ -39,7 +39,7 @@ def data():
 @pytest.fixture
 def trained(data):
     gan = GAN(TINY)
-    gan.train(*data, epochs=1, progress=False)
+    gan.train(*data, epochs=1)
     return gan
 
 
@@ -136,19 +136,19 @@ def test_training_and_sampling_need_labels_exactly_when_conditional(data):
     X, y = data
     gan = GAN(TINY)
     with pytest.raises(ValueError, match=r"conditional \(10 classes\): train\(X, y\) needs the labels"):
-        gan.train(X, progress=False)
+        gan.train(X)
     with pytest.raises(ValueError, match="out of range"):
-        gan.train(X, y + 1, progress=False)
+        gan.train(X, y + 1)
     with pytest.raises(ValueError, match="shape"):
-        gan.train(X, y[:-1], progress=False)
+        gan.train(X, y[:-1])
     with pytest.raises(ValueError, match="conditional"):
         gan.generate(np.zeros((2, 8), np.float32))
     assert gan.iteration == 0 and len(gan.history) == 0  # nothing was trained by the refused calls
     plain = GAN(TINY.replace(num_classes=0))
     with pytest.raises(ValueError, match="unconditional"):
-        plain.train(X, y, progress=False)
+        plain.train(X, y)
     with pytest.raises(ValueError, match="unconditional"):
-        plain.train(X, 5, progress=False)  # epochs passed positionally: a clear error, not a silent mix-up
+        plain.train(X, 5)  # epochs passed positionally: a clear error, not a silent mix-up
     with pytest.raises(ValueError, match="unconditional"):
         plain.sample(3, digits=1)
 
@@ -182,7 +182,7 @@ def _toy_accuracy(labels_for_training, embedding_dim=50):
         embedding_dim=embedding_dim,
     )  # fmt: skip
     gan = GAN(config)
-    gan.train(X, labels_for_training(y), progress=False)
+    gan.train(X, labels_for_training(y))
     per_class = []
     for c in range(4):
         samples = gan.sample(200, rng=1, digits=c)
@@ -216,11 +216,11 @@ def test_checkpoints_record_the_number_of_classes(trained, tmp_path):
 def test_conditional_checkpoint_resumes_bit_for_bit(data, tmp_path):
     X, y = data
     straight = GAN(TINY)
-    straight.train(X, y, epochs=2, progress=False)
+    straight.train(X, y, epochs=2)
     first = GAN(TINY)
-    first.train(X, y, epochs=1, progress=False)
+    first.train(X, y, epochs=1)
     resumed = load_checkpoint(save_checkpoint(first, tmp_path / "c.npz"))
-    resumed.train(X, y, epochs=1, progress=False)
+    resumed.train(X, y, epochs=1)
     np.testing.assert_array_equal(resumed.G.flat_params, straight.G.flat_params)
     np.testing.assert_array_equal(resumed.D.flat_params, straight.D.flat_params)
     np.testing.assert_array_equal(resumed.fixed_y, straight.fixed_y)

@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from ganlib.config import CONFIGS, FIELD_RULES, MAX_NETWORK_PARAMS, GANConfig, build_discriminator, build_generator
+from ganlib.config import CONFIGS, FIELD_RULES, MAX_NETWORK_PARAMS, GANConfig
+from ganlib.models import build_discriminator, build_generator
 
 
 def test_every_field_has_a_rule():
@@ -88,10 +89,9 @@ def test_the_size_bound():
 
 
 def test_the_boolean_rule_for_switches():
-    """No field is a switch yet; the rule for one is ready (``FIELD_RULES["name"] = _boolean``)."""
-    from ganlib.config import _boolean
-
-    assert _boolean("x", np.bool_(True)) is True and _boolean("x", False) is False
+    """A switch (e.g. ema_bias_correction) takes True or False, a NumPy bool too; never 0, 1 or a string."""
+    rule = FIELD_RULES["ema_bias_correction"]
+    assert rule("x", np.bool_(True)) is True and rule("x", False) is False
     for bad in (0, 1, "yes", None):
         with pytest.raises(ValueError, match="x must be True or False"):
-            _boolean("x", bad)
+            rule("x", bad)

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from ganlib.gan import CONFIGS, GAN, GANConfig, TrainingDiverged
+from ganlib.original_post import OriginalPostGAN, make_gan
+from ganlib.training import fit
 
 TINY = CONFIGS["default"].replace(g_hidden=(32,), d_hidden=(32,), latent_dim=8, batch_size=16, epochs=2)
 
@@ -78,7 +80,7 @@ def test_each_step_draws_a_fresh_latent_batch(X, monkeypatch):
 
 def test_same_seed_same_run_other_seed_other_run(X):
     a, b, c = GAN(TINY), GAN(TINY), GAN(TINY.replace(seed=1))
-    ha, hb, hc = (g.train(X, epochs=1, progress=False) for g in (a, b, c))
+    ha, hb, hc = (g.train(X, epochs=1) for g in (a, b, c))
     assert ha.loss_d == hb.loss_d and ha.loss_g == hb.loss_g
     assert np.array_equal(a.G.flat_params, b.G.flat_params)
     assert ha.loss_d != hc.loss_d
@@ -86,7 +88,7 @@ def test_same_seed_same_run_other_seed_other_run(X):
 
 def test_history_has_one_record_per_iteration(X):
     gan = GAN(TINY)
-    history = gan.train(X, epochs=2, progress=False, snapshot_every=4)
+    history = gan.train(X, epochs=2, snapshot_every=4)
     iterations = 2 * (256 // 16)
     assert len(history) == gan.iteration == iterations
     assert all(0 < p < 1 for p in history.d_real + history.d_fake)
@@ -97,8 +99,8 @@ def test_history_has_one_record_per_iteration(X):
 
 def test_fixed_latent_batch_does_not_change_the_run(X):
     a, b = GAN(TINY, n_fixed=4), GAN(TINY, n_fixed=64)
-    a.train(X, epochs=1, progress=False)
-    b.train(X, epochs=1, progress=False)
+    a.train(X, epochs=1)
+    b.train(X, epochs=1)
     assert np.array_equal(a.G.flat_params, b.G.flat_params)
 
 
@@ -114,7 +116,6 @@ def test_ema_is_the_exponential_moving_average_of_the_generator(X):
     gan.train(
         X,
         epochs=1,
-        progress=False,
         callback=lambda g: weights_after_each_step.append(g.G.flat_params.copy()),
         callback_every=1,
     )
@@ -135,7 +136,7 @@ def test_bias_corrected_ema_is_the_weighted_average_of_the_generators_since_step
     gan = GAN(TINY.replace(ema_decay=decay))
     assert gan.config.ema_bias_correction  # the default
     thetas = []
-    gan.train(X, epochs=1, progress=False, callback=lambda g: thetas.append(g.G.flat_params.copy()), callback_every=1)
+    gan.train(X, epochs=1, callback=lambda g: thetas.append(g.G.flat_params.copy()), callback_every=1)
     thetas = np.array(thetas[:-1], dtype=np.float64)  # after step 1, 2, ..., t
     t = len(thetas)
     weights = decay ** np.arange(t - 1, -1, -1, dtype=np.float64)
@@ -161,13 +162,13 @@ def test_interrupt_returns_history_and_leaves_model_consistent(X):
             os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C or a notebook interrupt sends
 
     handler_before = signal.getsignal(signal.SIGINT)  # default_int_handler, or SIG_IGN in a background job
-    history = gan.train(X, epochs=3, progress=False, callback=interrupt, callback_every=1)
+    history = fit(gan, X, epochs=3, progress=False, callback=interrupt, callback_every=1)
     assert history.interrupted
     assert len(history) == gan.iteration == 5
     assert np.all(np.isfinite(gan.G.flat_params)) and np.all(np.isfinite(gan.D.flat_params))
     assert gan.opt_G.t == gan.opt_D.t == 5
     assert signal.getsignal(signal.SIGINT) == handler_before, "the SIGINT handler was not restored"
-    gan.train(X, epochs=1, progress=False)  # training can go on
+    gan.train(X, epochs=1)  # training can go on
     assert not gan.history.interrupted
 
 
@@ -179,7 +180,7 @@ def test_nan_stops_training_before_the_bad_update(X):
             g.D.layers[0].params["W"][0, 0] = np.nan  # e.g. an exploding update
 
     with pytest.raises(TrainingDiverged, match="diverged at iteration 3") as info:
-        gan.train(X, epochs=2, progress=False, callback=poison, callback_every=1)
+        gan.train(X, epochs=2, callback=poison, callback_every=1)
     assert len(info.value.history) == 3
     assert np.all(np.isfinite(gan.G.flat_params)), "the generator was updated with a NaN gradient"
 
@@ -187,17 +188,17 @@ def test_nan_stops_training_before_the_bad_update(X):
 def test_bad_training_data_is_rejected(X):
     gan = GAN(TINY)
     with pytest.raises(ValueError, match=r"shape \(N, 784\)"):
-        gan.train(X[:, :100], progress=False)
+        gan.train(X[:, :100])
     with pytest.raises(ValueError, match="float32"):
-        gan.train(X.astype(np.float64), progress=False)
+        gan.train(X.astype(np.float64))
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
-        gan.train(X * 255, progress=False)
+        gan.train(X * 255)
     bad = X.copy()
     bad[3, 3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        gan.train(bad, progress=False)
+        gan.train(bad)
     with pytest.raises(ValueError, match="at least"):
-        gan.train(X[:8], progress=False)
+        gan.train(X[:8])
 
 
 def test_config_validation():
@@ -212,7 +213,10 @@ def test_config_validation():
 
 def test_original_post_configuration_is_available():
     c = CONFIGS["original_post"]
-    gan = GAN(c)
+    with pytest.raises(ValueError, match="OriginalPostGAN"):  # GAN is Algorithm 1 only
+        GAN(c)
+    gan = make_gan(c)
+    assert isinstance(gan, OriginalPostGAN)
     assert [layer.out_features for layer in gan.G.layers if hasattr(layer, "out_features")] == [256, 784]
     assert [layer.out_features for layer in gan.D.layers if hasattr(layer, "out_features")] == [64, 1]
 
@@ -220,11 +224,11 @@ def test_original_post_configuration_is_available():
 def test_memory_does_not_grow_with_iterations(X):
     """The original post's layers kept a cache entry per forward pass: +1 GB per epoch."""
     gan = GAN(TINY)
-    gan.train(X, epochs=1, progress=False)  # warm up
+    gan.train(X, epochs=1)  # warm up
     tracemalloc.start()
-    gan.train(X, epochs=2, progress=False, snapshot_every=10**9)
+    gan.train(X, epochs=2, snapshot_every=10**9)
     before, _ = tracemalloc.get_traced_memory()
-    gan.train(X, epochs=10, progress=False, snapshot_every=10**9)
+    gan.train(X, epochs=10, snapshot_every=10**9)
     after, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     per_iteration = (after - before) / (10 * 16)
@@ -236,8 +240,8 @@ def test_memory_does_not_grow_with_iterations(X):
 def test_sample_does_not_disturb_training_stream(X):
     a, b = GAN(TINY), GAN(TINY)
     a.sample(10)
-    a.train(X, epochs=1, progress=False)
-    b.train(X, epochs=1, progress=False)
+    a.train(X, epochs=1)
+    b.train(X, epochs=1)
     assert np.array_equal(a.G.flat_params, b.G.flat_params)
     s = a.sample(5, rng=3)
     assert s.shape == (5, 784) and s.dtype == np.float32 and np.abs(s).max() <= 1

@@ -381,7 +381,8 @@ def test_sigmoid_and_tanh_layers_finite_for_huge_inputs():
 def _conditional_nets(seed, data_dim=5, latent_dim=3, num_classes=4, embedding_dim=3):
     """A small float64 conditional G ([z, e_y] -> x, tanh) and D ([x, e_y] -> logit), as GAN builds them:
     with a LabelEmbedding first, or (embedding_dim=0) the one-hot label straight into the first Dense."""
-    from ganlib.config import GANConfig, build_discriminator, build_generator
+    from ganlib.config import GANConfig
+    from ganlib.models import build_discriminator, build_generator
 
     config = GANConfig(
         latent_dim=latent_dim,

@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 
 from ganlib import SGD, Dense, LeakyReLU, Sequential
-from ganlib.config import CONFIGS, GANConfig, build_discriminator, build_generator
+from ganlib.config import CONFIGS, GANConfig
 from ganlib.gan import GAN
 from ganlib.gradcheck import check_loss, numerical_gradient, rel_error
 from ganlib.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ganlib.layers import sigmoid
 from ganlib.losses import bce_with_logits, generator_loss
-from ganlib.original_post import half_squared_error, permalink, through_sigmoid_again
+from ganlib.models import build_discriminator, build_generator
+from ganlib.original_post import OriginalPostGAN, half_squared_error, make_gan, permalink, through_sigmoid_again
 
 POST = CONFIGS["original_post"]
 # The seven deviations of the post's code from Algorithm 1, and their Algorithm 1 values.
@@ -44,8 +45,9 @@ def X():
 
 
 def float64_gan(config: GANConfig) -> GAN:
-    """A GAN whose networks and optimizers compute in float64, for exact comparisons."""
-    gan = GAN(config)
+    """An OriginalPostGAN (whatever its switches: all off, it trains as GAN does) whose networks and
+    optimizers compute in float64, for exact comparisons."""
+    gan = OriginalPostGAN(config)
     gan.G, gan.D = gan.G.copy(np.float64), gan.D.copy(np.float64)
     gan.opt_G, gan.opt_D = gan._make_optimizer(gan.G, config.lr_g), gan._make_optimizer(gan.D, config.lr_d)
     return gan
@@ -246,7 +248,7 @@ def test_split_discriminator_step_takes_two_updates(X):
 
 
 def test_joint_discriminator_step_is_one_update():
-    gan = GAN(TINY_POST.replace(d_split_update=False))
+    gan = make_gan(TINY_POST.replace(d_split_update=False))
     gan.discriminator_step(np.zeros((4, 12), np.float32))
     assert gan.opt_D.t == 1
 
@@ -272,9 +274,9 @@ def _record_latents(gan):
 
 def test_latent_bank_is_drawn_once_and_reused_identically_every_epoch(X):
     """gan.py 89, 105, 118: batch j of every epoch uses the bank's codes j*B:(j+1)*B, in the D and G steps."""
-    gan = GAN(TINY_POST)
+    gan = make_gan(TINY_POST)
     records = _record_latents(gan)
-    gan.train(X, epochs=3, progress=False)
+    gan.train(X, epochs=3)
     per_epoch = len(X) // 4
     assert gan.latent_bank.shape == (per_epoch * 4, 5) and gan.latent_bank.dtype == np.float32
     assert gan.latent_bank.min() >= -1 and gan.latent_bank.max() <= 1  # the post's uniform(-1, 1)
@@ -283,16 +285,16 @@ def test_latent_bank_is_drawn_once_and_reused_identically_every_epoch(X):
         j = i % per_epoch
         assert np.array_equal(z_d, gan.latent_bank[j * 4 : (j + 1) * 4]) and np.array_equal(z_g, z_d)
     bank = gan.latent_bank.copy()
-    gan.train(X, epochs=1, progress=False)  # a later call keeps the same bank
+    gan.train(X, epochs=1)  # a later call keeps the same bank
     assert np.array_equal(gan.latent_bank, bank)
     with pytest.raises(ValueError, match="bank holds"):
-        gan.train(X[:16], epochs=1, progress=False)
+        gan.train(X[:16], epochs=1)
 
 
 def test_fresh_latents_differ_every_step(X):
-    gan = GAN(TINY_POST.replace(latent_source="fresh"))
+    gan = make_gan(TINY_POST.replace(latent_source="fresh"))
     records = _record_latents(gan)
-    gan.train(X, epochs=2, progress=False)
+    gan.train(X, epochs=2)
     assert gan.latent_bank is None
     codes = np.concatenate([z for pair in records for z in pair])
     assert len(np.unique(codes, axis=0)) == len(codes)  # no code is ever used twice
@@ -300,15 +302,15 @@ def test_fresh_latents_differ_every_step(X):
 
 def test_resume_with_the_posts_options_is_bit_for_bit(X, tmp_path):
     """The bank (rebuilt from the seed and its size) and the per-epoch rate survive a checkpoint."""
-    straight = GAN(TINY_POST)
-    straight.train(X, epochs=3, progress=False)
-    first = GAN(TINY_POST)
-    first.train(X, epochs=1, progress=False)
+    straight = make_gan(TINY_POST)
+    straight.train(X, epochs=3)
+    first = make_gan(TINY_POST)
+    first.train(X, epochs=1)
     save_checkpoint(first, tmp_path / "c.npz")
     resumed = load_checkpoint(tmp_path / "c.npz")
     assert np.array_equal(resumed.latent_bank, first.latent_bank)
     assert resumed.opt_G.current_lr == first.opt_G.current_lr < POST.lr_g
-    resumed.train(X, epochs=2, progress=False)
+    resumed.train(X, epochs=2)
     assert resumed.history.loss_d == straight.history.loss_d
     for a, b in [(resumed.G, straight.G), (resumed.D, straight.D)]:
         assert np.array_equal(a.flat_params, b.flat_params)
@@ -346,8 +348,8 @@ def _edited_copy(src, dst, meta=None, arrays=None):
 def test_a_checkpoints_bank_size_and_epoch_count_are_checked(X, tmp_path, meta, arrays, message):
     """The bank is not stored but drawn again from the seed, so its size must be what the configuration
     and the counters imply (bounded like any array); SGD's epoch count must be the checkpoint's."""
-    gan = GAN(TINY_POST)
-    gan.train(X, epochs=1, progress=False)  # 24 examples, batch 4: a bank of 24 codes, 6 iterations
+    gan = make_gan(TINY_POST)
+    gan.train(X, epochs=1)  # 24 examples, batch 4: a bank of 24 codes, 6 iterations
     good = save_checkpoint(gan, tmp_path / "good.npz")
     assert load_checkpoint(good).latent_bank.shape == (24, TINY_POST.latent_dim)
     bad = _edited_copy(good, tmp_path / "bad.npz", meta, arrays)
@@ -358,10 +360,10 @@ def test_a_checkpoints_bank_size_and_epoch_count_are_checked(X, tmp_path, meta, 
 def test_an_untrained_bank_gan_and_an_older_checkpoint_load(X, tmp_path):
     """Before training there is no bank yet (0 codes); a file from before the epoch count loads with the
     checkpoint's epoch count."""
-    fresh = load_checkpoint(save_checkpoint(GAN(TINY_POST), tmp_path / "fresh.npz"))
+    fresh = load_checkpoint(save_checkpoint(make_gan(TINY_POST), tmp_path / "fresh.npz"))
     assert fresh.latent_bank is None
-    gan = GAN(TINY_POST.replace(decay_rate=0.1))
-    gan.train(X, epochs=2, progress=False)
+    gan = make_gan(TINY_POST.replace(decay_rate=0.1))
+    gan.train(X, epochs=2)
     path = save_checkpoint(gan, tmp_path / "c.npz")
     old = _edited_copy(
         path, tmp_path / "old.npz", arrays=lambda a: [a.pop(k) for k in ("opt_G/epochs", "opt_D/epochs")]
@@ -441,8 +443,8 @@ def test_sgd_state_round_trip_and_old_checkpoints():
 
 
 def test_gan_advances_the_per_epoch_decay_once_per_epoch(X):
-    gan = GAN(TINY_POST.replace(decay_rate=0.1))
-    gan.train(X, epochs=2, progress=False)
+    gan = make_gan(TINY_POST.replace(decay_rate=0.1))
+    gan.train(X, epochs=2)
     expected = 1 / (1 + 0.1 * 2) * (1 / (1 + 0.1 * 1) * 0.01)
     assert gan.opt_G.current_lr == expected and gan.opt_D.current_lr == expected
 
@@ -597,7 +599,7 @@ def test_ganlib_follows_the_transcription_of_the_posts_loop(X, switched_off):
         return train_iteration(batch_list, labels, z=z)
 
     gan.train_iteration = recording
-    gan.train(X, epochs=3, progress=False)
+    gan.train(X, epochs=3)
 
     per_epoch = len(X) // 4
     for i, (x, (z_d, z_g)) in enumerate(zip(batches, records)):
@@ -628,7 +630,7 @@ def test_the_transcription_can_tell_each_option_apart(X):
             return train_iteration(batch_list, labels, z=z)
 
         gan.train_iteration = recording
-        gan.train(X, epochs=3, progress=False)
+        gan.train(X, epochs=3)
         for i, (x, (z_d, z_g)) in enumerate(zip(batches, records)):
             post.iteration(x, z_d, z_g)
             if (i + 1) % 6 == 0:
@@ -638,7 +640,7 @@ def test_the_transcription_can_tell_each_option_apart(X):
 
 def test_leaky_slope_layers_are_what_the_transcription_assumes():
     """The transcription reads G and D as Dense, LeakyReLU, Dense (+ tanh / sigmoid folded in the loss)."""
-    gan = GAN(TINY_POST)
+    gan = make_gan(TINY_POST)
     assert [type(layer) for layer in gan.D.layers] == [Dense, LeakyReLU, Dense]
     assert [type(layer).__name__ for layer in gan.G.layers] == ["Dense", "LeakyReLU", "Dense", "Tanh"]
 
@@ -662,8 +664,8 @@ def test_gradient_of_the_posts_d_loss_through_the_network_float64():
 def test_the_posts_options_work_for_a_conditional_gan(X):
     """Every option also runs with labels (num_classes > 0): the split D step and G's step see them too."""
     y = np.arange(len(X)) % 3
-    gan = GAN(TINY_POST.replace(num_classes=3, embedding_dim=2))
-    gan.train(X, y, epochs=2, progress=False)
+    gan = make_gan(TINY_POST.replace(num_classes=3, embedding_dim=2))
+    gan.train(X, y, epochs=2)
     assert np.all(np.isfinite(gan.history.loss_d)) and np.all(np.isfinite(gan.history.loss_g))
     assert gan.opt_D.t == 3 * gan.iteration  # real, fake, and G's step, every iteration
     assert gan.sample(6, digits=2).shape == (6, 12)

@@ -403,7 +403,8 @@ class TorchConditional(torch.nn.Module):
 
 def _conditional_pair(seed, embedding_dim, num_classes=10):
     """A float64 conditional G and D as GAN builds them (MNIST sizes, narrower), and torch copies."""
-    from ganlib.config import GANConfig, build_discriminator, build_generator
+    from ganlib.config import GANConfig
+    from ganlib.models import build_discriminator, build_generator
 
     config = GANConfig(
         num_classes=num_classes,

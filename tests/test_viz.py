@@ -290,7 +290,7 @@ def test_live_display_with_a_real_gan(tmp_path):
     gan = GAN(CONFIGS["default"].replace(g_hidden=(8,), d_hidden=(8,), latent_dim=4, batch_size=16), n_fixed=8)
     X = np.random.default_rng(0).uniform(-1, 1, (64, 784)).astype(np.float32)
     live = viz.LiveTrainingDisplay()
-    gan.train(X, epochs=1, progress=False, callback=live, callback_every=2)
+    gan.train(X, epochs=1, callback=live, callback_every=2)
     assert live.render(gan).startswith(PNG_SIGNATURE)
     path = img.save_gif(gan.history, tmp_path / "run.gif")
     with Image.open(path) as im:
@@ -303,7 +303,7 @@ def test_live_display_of_a_conditional_gan_draws_its_fixed_labels(tmp_path):
     config = CONFIGS["conditional"].replace(g_hidden=(8,), d_hidden=(8,), latent_dim=4, batch_size=16)
     gan = GAN(config, n_fixed=20)
     X = np.random.default_rng(0).uniform(-1, 1, (64, 784)).astype(np.float32)
-    gan.train(X, np.arange(64) % 10, epochs=1, progress=False)
+    gan.train(X, np.arange(64) % 10, epochs=1)
     assert viz.LiveTrainingDisplay(nrow=10, max_images=20).render(gan).startswith(PNG_SIGNATURE)
     assert len(gan.history.snapshots) == 2 and gan.history.snapshots[-1].shape == (20, 784)
 

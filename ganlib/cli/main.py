@@ -258,8 +258,10 @@ def _check_seed(seed):
 def cmd_train(args, parser) -> int:
     from ..config import CONFIGS
     from ..data.mnist import load_mnist, to_tanh_range
-    from ..gan import GAN, TrainingDiverged
+    from ..gan import TrainingDiverged
     from ..io.checkpoint import load_checkpoint, save_checkpoint, save_generator
+    from ..original_post import make_gan
+    from ..training import fit
 
     _positive("--limit", args.limit)
     _positive("--snapshot-every", args.snapshot_every)
@@ -275,7 +277,7 @@ def cmd_train(args, parser) -> int:
             if not 0 <= epochs <= 1_000_000:
                 _fail(f"--epochs must be from 0 to 1,000,000, got {epochs}")
         else:
-            gan = GAN(CONFIGS[args.config].replace(**overrides))
+            gan = make_gan(CONFIGS[args.config].replace(**overrides))
             epochs = gan.config.epochs
     except ValueError as err:
         _fail(str(err))
@@ -292,7 +294,7 @@ def cmd_train(args, parser) -> int:
     print(f"training {epochs} epochs on {len(X)} images; writing to {args.out}/")
     start = time.perf_counter()
     try:
-        history = gan.train(X, y, epochs=epochs, progress=not args.no_progress, snapshot_every=args.snapshot_every)
+        history = fit(gan, X, y, epochs=epochs, progress=not args.no_progress, snapshot_every=args.snapshot_every)
     except TrainingDiverged as err:
         where = _save_checkpoint_safely(gan, args.out / "checkpoint-diverged.npz", save_checkpoint)
         print(f"error: {err}\n  The model as it was before that step is in {where}.", file=sys.stderr)

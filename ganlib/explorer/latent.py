@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..condition import concat_label, sample_labels
-from ..config import sample_prior
+from ..models import sample_prior
 
 __all__ = ["interpolate", "latent_directions", "latent_from_seed", "lerp", "prior_std", "slerp", "typical_norm"]
 

@@ -18,11 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..condition import balanced_labels, check_labels, concat_label
-from ..config import IMAGE_DIM, GANConfig, build_generator, sample_prior
+from ..checks import check_seed, check_whole, finite_as
+from ..condition import balanced_labels, check_labels
+from ..config import IMAGE_DIM, GANConfig
 from ..data import paths
 from ..gan import GAN, History
-from ..network import Sequential, finite_as
+from ..gan import iter_samples as _generate_in_chunks
+from ..models import build_generator
+from ..network import Sequential
+from ..original_post import make_gan
 from .archive import MAX_ARRAY_BYTES, CheckpointError, open_archive, prefixed, write_archive
 
 __all__ = [
@@ -49,7 +53,7 @@ def save_checkpoint(gan: GAN, path) -> Path:
         "interrupted": gan.history.interrupted,
         "num_classes": gan.config.num_classes,
         # The original post's bank of latent codes is drawn from the seed: its size rebuilds it.
-        "latent_bank_rows": 0 if gan.latent_bank is None else len(gan.latent_bank),
+        "latent_bank_rows": _bank_rows(gan),
         "generator": repr(gan.G),
         "discriminator": repr(gan.D),
     }
@@ -88,6 +92,12 @@ def save_generator(gan: GAN, path, extra_metadata: dict | None = None) -> Path:
     return write_archive(path, "generator", {**extra, **metadata}, arrays)
 
 
+def _bank_rows(gan: GAN) -> int:
+    """The size of the original post's bank of codes (0 without one): the bank itself is drawn again from the seed."""
+    bank = getattr(gan, "latent_bank", None)  # only an OriginalPostGAN has one
+    return 0 if bank is None else len(bank)
+
+
 _HINT = " (train one with `python -m ganlib train`)"
 _FORMAT_KEYS = {"format", "format_version", "kind", "ganlib_version"}
 _HISTORY_SERIES = ("loss_d", "loss_g", "d_real", "d_fake")
@@ -120,7 +130,7 @@ def load_checkpoint(path, *, num_classes: int | None = None) -> GAN:
             raise CheckpointError(f"{archive.path}: epoch {epoch} > iteration {iteration}: the counters are damaged")
         _check_declared_sizes(archive, config, ("G", "D", "G_ema") if config.ema_decay else ("G", "D"))
         fixed_z = _fixed_z(archive, config)
-        gan = GAN(config, n_fixed=len(fixed_z))
+        gan = make_gan(config, n_fixed=len(fixed_z))
         gan.fixed_z[...] = fixed_z
         _load_into(archive, "G", gan.G, "generator")
         _load_into(archive, "D", gan.D, "discriminator")
@@ -134,6 +144,8 @@ def load_checkpoint(path, *, num_classes: int | None = None) -> GAN:
         _load_into(archive, "opt_G", gan.opt_G, "generator optimizer", epoch)
         _load_into(archive, "opt_D", gan.opt_D, "discriminator optimizer", epoch)
         _check_steps(archive, gan.opt_G.t, gan.opt_D.t, iteration, config.k)
+        if gan.ema is not None:
+            gan.ema.t = gan.opt_G.t  # the average moves once per generator step
         gan.history = history
         bank_rows = _latent_bank_rows(archive, config, epoch, iteration)
         try:
@@ -145,7 +157,7 @@ def load_checkpoint(path, *, num_classes: int | None = None) -> GAN:
             raise CheckpointError(f"{archive.path}: 'interrupted' must be true or false, got {interrupted!r}")
     gan.epoch, gan.iteration, gan.history.interrupted = epoch, iteration, interrupted
     if bank_rows:
-        gan._ensure_latent_bank(bank_rows)
+        gan.ensure_latent_bank(bank_rows)
     return gan
 
 
@@ -374,20 +386,10 @@ def sample_generator(
 def iter_samples(G: Sequential, metadata: dict, n: int, seed: int = 0, chunk: int = 1000, digits=None):
     """The images of :func:`sample_generator`, ``chunk`` rows at a time (the same images, in order).
 
-    Memory stays at one chunk whatever ``n``: each chunk's z are drawn just before it is generated,
-    from the same random stream, so the result equals drawing all n at once.
+    Memory stays at one chunk whatever ``n`` (:func:`ganlib.gan.iter_samples` draws each chunk's
+    z just before it is generated, from the same random stream).
     """
-    n, seed, chunk = _whole(n, "n", 0), _whole(seed, "seed", 0), _whole(chunk, "chunk", 1)
-    config = metadata["config"]
-    y = generator_labels(metadata, n, digits)
-    c = num_classes_of(metadata)
-    rng = np.random.default_rng(seed)
-    for start in range(0, n, chunk):
-        z = sample_prior(rng, (min(chunk, n - start), int(config["latent_dim"])), config["latent_dist"])
-        yield G.forward(concat_label(z, None if y is None else y[start : start + len(z)], c))
-
-
-def _whole(value, name: str, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
+    n, seed = check_whole(n, "n"), check_seed(seed)
+    config = GANConfig.from_dict(metadata["config"])
+    labels = generator_labels(metadata, n, digits)
+    yield from _generate_in_chunks(G, config, n, np.random.default_rng(seed), labels=labels, chunk=chunk)

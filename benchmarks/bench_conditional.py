@@ -46,7 +46,7 @@ from ganlib.condition import balanced_labels  # noqa: E402
 from ganlib.data.paths import default_conditional_generator_path, default_generator_path, display_path  # noqa: E402
 from ganlib.evaluation.classifier import Classifier  # noqa: E402
 from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance  # noqa: E402
-from ganlib.io.checkpoint import load_generator, num_classes_of, sample_generator  # noqa: E402
+from ganlib.io.generator import load_generator, num_classes_of, sample_generator  # noqa: E402
 
 TARGET_OVERALL, TARGET_EACH = 0.97, 0.93  # issue #12
 

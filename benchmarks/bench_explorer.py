@@ -58,7 +58,7 @@ from ganlib.data.paths import default_generator_path  # noqa: E402
 from ganlib.evaluation.classifier import Classifier  # noqa: E402
 from ganlib.evaluation.metrics import NearestNeighbours  # noqa: E402
 from ganlib.explorer.widget import LatentExplorer, render_png  # noqa: E402
-from ganlib.io.checkpoint import load_generator  # noqa: E402
+from ganlib.io.generator import load_generator  # noqa: E402
 
 
 def stats(seconds) -> str:

@@ -88,7 +88,7 @@ from machine import load_average as loadavg  # noqa: E402 - the script's own fol
 
 from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
 from ganlib.gan import CONFIGS, GAN, GANConfig  # noqa: E402
-from ganlib.io.checkpoint import load_generator, sample_generator, save_generator  # noqa: E402
+from ganlib.io.generator import load_generator, sample_generator, save_generator  # noqa: E402
 from ganlib.layers import sigmoid  # noqa: E402
 from ganlib.losses import discriminator_loss, generator_loss  # noqa: E402
 from ganlib.models import build_generator  # noqa: E402

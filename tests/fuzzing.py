@@ -53,7 +53,8 @@ from ganlib.config import CONFIGS  # noqa: E402
 from ganlib.evaluation.classifier import Classifier, build_classifier_network  # noqa: E402
 from ganlib.gan import GAN  # noqa: E402
 from ganlib.io.archive import CheckpointError  # noqa: E402
-from ganlib.io.checkpoint import load_checkpoint, load_generator, read_metadata, save_checkpoint, save_generator  # noqa: E402
+from ganlib.io.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from ganlib.io.generator import load_generator, read_metadata, save_generator
 
 KINDS = ("bytes", "metadata", "arrays")
 

@@ -172,7 +172,7 @@ def _a_digit_it_draws(checkpoint, seed: int = 0, shown: int = 0) -> int:
     from ganlib.condition import concat_label
     from ganlib.evaluation.classifier import Classifier
     from ganlib.explorer.latent import latent_from_seed
-    from ganlib.io.checkpoint import load_generator
+    from ganlib.io.generator import load_generator
 
     G, meta = load_generator(checkpoint, num_classes=10)
     z = latent_from_seed(seed, meta["config"]["latent_dim"], meta["config"]["latent_dist"])

@@ -11,8 +11,9 @@ import pytest
 import zipcraft
 
 from ganlib.gan import CONFIGS, GAN
-from ganlib.io import checkpoint as ckpt
-from ganlib.io.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint, save_generator
+from ganlib.io import generator as gen
+from ganlib.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ganlib.io.generator import load_generator, save_generator
 from ganlib.models import sample_prior
 
 TINY = CONFIGS["default"].replace(
@@ -174,7 +175,7 @@ def test_checkpoint_is_a_plain_zip_of_npy_files(trained, tmp_path):
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
     assert "metadata.json.npy" in names and "G/0.W.npy" in names
-    meta = ckpt.read_metadata(path)
+    meta = gen.read_metadata(path)
     assert meta["ganlib_version"] and meta["config"] == TINY.to_dict() and meta["epoch"] == 1
 
 
@@ -186,12 +187,12 @@ def test_wrong_suffix(trained, tmp_path):
 def test_sample_generator_is_seeded_and_chunked(trained, tmp_path):
     save_generator(trained, tmp_path / "g.npz")
     G, meta = load_generator(tmp_path / "g.npz")
-    a = ckpt.sample_generator(G, meta, 25, seed=4, chunk=7)
-    b = ckpt.sample_generator(G, meta, 25, seed=4, chunk=1000)
+    a = gen.sample_generator(G, meta, 25, seed=4, chunk=7)
+    b = gen.sample_generator(G, meta, 25, seed=4, chunk=1000)
     assert a.shape == (25, 784) and a.dtype == np.float32
     # chunking may change BLAS's summation order (float32 rounding), nothing more
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
-    assert not np.array_equal(a, ckpt.sample_generator(G, meta, 25, seed=5))
+    assert not np.array_equal(a, gen.sample_generator(G, meta, 25, seed=5))
 
 
 def test_saved_file_has_the_usual_permissions(trained, tmp_path):
@@ -455,7 +456,7 @@ def test_a_config_missing_a_field_loads_with_its_default_and_samples(trained_onc
     _rebuild(path, meta=lambda m: m["config"].pop("latent_dist") and None)
     G, meta = load_generator(path)
     assert meta["config"]["latent_dist"] == "gaussian"
-    assert ckpt.sample_generator(G, meta, 3).shape == (3, 784)
+    assert gen.sample_generator(G, meta, 3).shape == (3, 784)
 
 
 def test_a_loaded_checkpoint_saves_again(trained_once, tmp_path):
@@ -474,7 +475,7 @@ def test_extra_metadata_cannot_replace_what_the_loader_needs(trained_once, tmp_p
         save_generator(trained_once, tmp_path / "g.npz", {"note": object()})
     assert not list(tmp_path.iterdir())
     save_generator(trained_once, tmp_path / "g.npz", {"seconds": np.float32(1.5), "steps": np.int64(3)})
-    assert ckpt.read_metadata(tmp_path / "g.npz")["steps"] == 3
+    assert gen.read_metadata(tmp_path / "g.npz")["steps"] == 3
 
 
 def test_a_config_with_numpy_numbers_trains_and_saves(X, tmp_path):
@@ -485,7 +486,7 @@ def test_a_config_with_numpy_numbers_trains_and_saves(X, tmp_path):
 
 def test_sampling_arguments_are_checked(trained_once, tmp_path):
     G, meta = load_generator(save_generator(trained_once, tmp_path / "g.npz"))
-    assert ckpt.sample_generator(G, meta, 0).shape == (0, 784)
+    assert gen.sample_generator(G, meta, 0).shape == (0, 784)
     for kwargs, message in [
         (dict(n=-1), "n must be"),
         (dict(n=2.5), "n must be"),
@@ -493,7 +494,7 @@ def test_sampling_arguments_are_checked(trained_once, tmp_path):
         (dict(n=3, seed=-1), "seed must be"),
     ]:
         with pytest.raises(ValueError, match=message):
-            ckpt.sample_generator(G, meta, **kwargs)
+            gen.sample_generator(G, meta, **kwargs)
     assert trained_once.sample(0).shape == (0, 784)
     for n in (-1, 2.5):
         with pytest.raises(ValueError, match="n must be"):
@@ -507,8 +508,8 @@ def test_chunked_sampling_draws_the_same_latents_as_one_draw(trained_once, tmp_p
         gan = GAN(TINY.replace(latent_dist=dist))
         G, meta = load_generator(save_generator(gan, tmp_path / f"{dist}.npz"))
         z = sample_prior(np.random.default_rng(5), (23, 8), dist)
-        np.testing.assert_array_equal(ckpt.sample_generator(G, meta, 23, seed=5, chunk=23), G.forward(z))
-        chunks = list(ckpt.iter_samples(G, meta, 23, seed=5, chunk=5))
+        np.testing.assert_array_equal(gen.sample_generator(G, meta, 23, seed=5, chunk=23), G.forward(z))
+        chunks = list(gen.iter_samples(G, meta, 23, seed=5, chunk=5))
         assert [len(c) for c in chunks] == [5, 5, 5, 5, 3]
         np.testing.assert_allclose(np.concatenate(chunks), G.forward(z), rtol=0, atol=1e-6)
 

@@ -173,7 +173,7 @@ def test_resume_refuses_config_changes(tmp_path):
 
 
 def test_sample_and_evaluate_default_to_the_shipped_generator(tmp_path, capsys):
-    from ganlib.io.checkpoint import load_generator, sample_generator
+    from ganlib.io.generator import load_generator, sample_generator
 
     out = tmp_path / "s.npy"
     assert main(["sample", "--n", "5", "--seed", "3", "--out", str(out)]) == 0
@@ -201,7 +201,7 @@ def conditional_run(tmp_path_factory):
 
 
 def test_train_conditional_records_the_classes(conditional_run):
-    from ganlib.io.checkpoint import read_metadata
+    from ganlib.io.generator import read_metadata
 
     for name in ("checkpoint.npz", "generator.npz"):
         assert read_metadata(conditional_run / name)["num_classes"] == 10
@@ -210,7 +210,7 @@ def test_train_conditional_records_the_classes(conditional_run):
 
 
 def test_sample_a_digit_from_a_conditional_generator(conditional_run, tmp_path, capsys):
-    from ganlib.io.checkpoint import load_generator, sample_generator
+    from ganlib.io.generator import load_generator, sample_generator
 
     out = tmp_path / "threes.npy"
     assert main(["sample", "--checkpoint", str(conditional_run / "generator.npz"), "--n", "6", "--digit", "3", "--seed", "1", "--out", str(out)]) == 0  # fmt: skip
@@ -221,7 +221,7 @@ def test_sample_a_digit_from_a_conditional_generator(conditional_run, tmp_path, 
 
 
 def test_sample_every_digit_writes_the_labels(conditional_run, tmp_path, capsys):
-    from ganlib.io.checkpoint import load_generator, sample_generator
+    from ganlib.io.generator import load_generator, sample_generator
 
     out = tmp_path / "mixed.npy"
     assert (
@@ -249,7 +249,7 @@ def test_digit_errors_exit_2_and_write_nothing(conditional_run, tmp_path):
 
 def test_sample_a_digit_defaults_to_the_shipped_conditional_generator(tmp_path, capsys):
     from ganlib.data.paths import default_conditional_generator_path
-    from ganlib.io.checkpoint import load_generator, sample_generator
+    from ganlib.io.generator import load_generator, sample_generator
 
     out = tmp_path / "fours.npy"
     assert main(["sample", "--n", "4", "--digit", "4", "--out", str(out)]) == 0
@@ -383,7 +383,7 @@ def test_sample_streams_to_the_file(tmp_path, capsys):
     """50,000 images are 157 MB; writing them holds one chunk at a time in memory."""
     import tracemalloc
 
-    from ganlib.io.checkpoint import load_generator, sample_generator
+    from ganlib.io.generator import load_generator, sample_generator
 
     out = tmp_path / "s.npy"
     tracemalloc.start()
@@ -411,7 +411,7 @@ def test_sample_checks_the_free_space_first(tmp_path, capsys, monkeypatch):
 def test_evaluate_refuses_a_generator_of_non_images(tmp_path, capsys):
     from ganlib.config import CONFIGS
     from ganlib.gan import GAN
-    from ganlib.io.checkpoint import save_generator
+    from ganlib.io.generator import save_generator
 
     toy = CONFIGS["default"].replace(data_dim=1, g_output="linear", g_hidden=(8,), d_hidden=(8,))
     path = save_generator(GAN(toy), tmp_path / "toy.npz")

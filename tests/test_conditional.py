@@ -13,15 +13,13 @@ import pytest
 
 from ganlib.condition import balanced_labels, check_labels, concat_label, one_hot, split_gradient
 from ganlib.gan import CONFIGS, GAN
-from ganlib.io.checkpoint import (
-    CheckpointError,
+from ganlib.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ganlib.io.generator import (
     generator_labels,
-    load_checkpoint,
     load_generator,
     num_classes_of,
     read_metadata,
     sample_generator,
-    save_checkpoint,
     save_generator,
 )
 

@@ -20,7 +20,7 @@ from ganlib.explorer.latent import interpolate, latent_directions, latent_from_s
 from ganlib.explorer.widget import LatentExplorer, render_png, render_strip  # noqa: E402
 from ganlib.gan import CONFIGS, GAN  # noqa: E402
 from ganlib.io.archive import find_archives  # noqa: E402
-from ganlib.io.checkpoint import save_generator  # noqa: E402
+from ganlib.io.generator import save_generator  # noqa: E402
 from ganlib.layers import Dense  # noqa: E402
 from ganlib.network import Sequential  # noqa: E402
 from ganlib.viz.images import to_uint8  # noqa: E402
@@ -140,7 +140,7 @@ def test_latent_from_seed_is_reproducible_and_follows_the_prior():
 
 
 def test_directions_are_orthonormal_sorted_and_deterministic(checkpoint):
-    from ganlib.io.checkpoint import load_generator
+    from ganlib.io.generator import load_generator
 
     G, _ = load_generator(checkpoint)
     dirs, eig = latent_directions(G, 100, "gaussian", n_directions=6, n_samples=512)
@@ -574,12 +574,12 @@ def test_damaged_files_given_to_load_are_reported_and_the_model_stays(explorer, 
 
 @pytest.mark.parametrize("error", [MemoryError("no memory"), AttributeError("x"), RuntimeError("y")])
 def test_any_failure_of_load_is_reported_and_the_model_stays(explorer, monkeypatch, checkpoint, error):
-    import ganlib.io.checkpoint
+    import ganlib.io.generator
 
     def fail(path):
         raise error
 
-    monkeypatch.setattr(ganlib.io.checkpoint, "load_generator", fail)
+    monkeypatch.setattr(ganlib.io.generator, "load_generator", fail)
     G = explorer.G
     explorer.path.value = str(checkpoint)
     explorer.load_button.click()
@@ -588,7 +588,7 @@ def test_any_failure_of_load_is_reported_and_the_model_stays(explorer, monkeypat
 
 
 def test_latent_directions_check_their_arguments(checkpoint):
-    from ganlib.io.checkpoint import load_generator
+    from ganlib.io.generator import load_generator
 
     G, _ = load_generator(checkpoint)
     for kwargs, message in [

@@ -88,7 +88,8 @@ def places(tmp_path_factory):
     """Paths with every kind of problem, and a few real files."""
     from ganlib.config import CONFIGS
     from ganlib.gan import GAN
-    from ganlib.io.checkpoint import save_checkpoint, save_generator
+    from ganlib.io.checkpoint import save_checkpoint
+    from ganlib.io.generator import save_generator
 
     root = tmp_path_factory.mktemp("cli-fuzz")
     (root / "file").write_text("a file")
@@ -199,7 +200,7 @@ def no_work(monkeypatch):
     """Any training, sampling or evaluation that starts is a failure: problems must be found first."""
     import ganlib.evaluation.classifier
     import ganlib.evaluation.metrics
-    import ganlib.io.checkpoint
+    import ganlib.io.generator
     from ganlib.gan import GAN
 
     def refuse(*args, **kwargs):
@@ -208,7 +209,7 @@ def no_work(monkeypatch):
     monkeypatch.setattr(GAN, "train", refuse)
     monkeypatch.setattr(ganlib.evaluation.metrics, "evaluate_samples", refuse)
     monkeypatch.setattr(ganlib.evaluation.classifier, "train_classifier", refuse)
-    monkeypatch.setattr(ganlib.io.checkpoint, "iter_samples", refuse)
+    monkeypatch.setattr(ganlib.io.generator, "iter_samples", refuse)
 
 
 def _tree(root: Path) -> dict:

@@ -17,7 +17,8 @@ from ganlib.evaluation import classifier as C
 from ganlib.evaluation import metrics as M
 from ganlib.evaluation import parzen as P
 from ganlib.gradcheck import check_loss
-from ganlib.io.archive import CheckpointError, read_archive, write_archive
+from ganlib.io.archive import CheckpointError, write_archive
+from ganlib.io.reader import read_archive
 
 # ------------------------------------------------------------------------------ fixtures
 

@@ -9,7 +9,7 @@ from conftest import REPO, REPO_MNIST
 from ganlib.data import paths
 from ganlib.data.mnist import load_mnist
 from ganlib.evaluation.classifier import Classifier
-from ganlib.io.checkpoint import load_generator
+from ganlib.io.generator import load_generator
 
 
 @pytest.fixture

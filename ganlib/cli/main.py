@@ -259,7 +259,8 @@ def cmd_train(args, parser) -> int:
     from ..config import CONFIGS
     from ..data.mnist import load_mnist, to_tanh_range
     from ..gan import TrainingDiverged
-    from ..io.checkpoint import load_checkpoint, save_checkpoint, save_generator
+    from ..io.checkpoint import load_checkpoint, save_checkpoint
+    from ..io.generator import save_generator
     from ..original_post import make_gan
     from ..training import fit
 
@@ -355,7 +356,7 @@ def cmd_sample(args, parser) -> int:
     """Stream the samples to the .npy file a chunk at a time: memory stays flat whatever ``--n``."""
     from ..data.paths import default_conditional_generator_path
     from ..io.archive import atomic_write
-    from ..io.checkpoint import generator_labels, iter_samples, load_generator
+    from ..io.generator import generator_labels, iter_samples, load_generator
 
     _positive("--n", args.n)
     _in_range("--n", args.n, 1, MAX_SAMPLE_N)
@@ -405,7 +406,7 @@ def cmd_evaluate(args, parser) -> int:
     from ..config import IMAGE_DIM
     from ..evaluation import metrics
     from ..io.archive import atomic_write
-    from ..io.checkpoint import load_generator, sample_generator
+    from ..io.generator import load_generator, sample_generator
 
     _in_range("--n", args.n, 2, MAX_EVALUATE_N)
     _check_seed(args.seed)

@@ -22,7 +22,8 @@ import numpy as np
 from ..config import MAX_HIDDEN_LAYERS, MAX_NETWORK_PARAMS
 from ..data import paths
 from ..data.mnist import load_mnist, to_tanh_range
-from ..io.archive import CheckpointError, open_archive, write_archive
+from ..io.archive import CheckpointError, write_archive
+from ..io.reader import open_archive
 from ..layers import Dense, Dropout, ReLU
 from ..network import Sequential
 from ..optim import Adam

@@ -128,7 +128,7 @@ class LatentExplorer(AnalysisPanel, ExplorerView):
     def load(self, checkpoint=None) -> bool:
         """Load a generator checkpoint (None = the shipped generator). On failure the error is
         shown in ``status`` (and kept in ``error``), the previous model stays, and False is returned."""
-        from ..io.checkpoint import load_generator, num_classes_of
+        from ..io.generator import load_generator, num_classes_of
 
         typed = checkpoint is not None and str(checkpoint).strip() != ""
         path = Path(str(checkpoint).strip()) if typed else paths.default_generator_path()

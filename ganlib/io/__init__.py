@@ -8,16 +8,8 @@ checkpoint    saving and loading a GAN (resumable) or a generator; sampling from
 """
 
 from .archive import CheckpointError, atomic_write
-from .checkpoint import (
-    generator_labels,
-    iter_samples,
-    load_checkpoint,
-    load_generator,
-    read_metadata,
-    sample_generator,
-    save_checkpoint,
-    save_generator,
-)
+from .checkpoint import load_checkpoint, save_checkpoint
+from .generator import generator_labels, iter_samples, load_generator, read_metadata, sample_generator, save_generator
 
 __all__ = [
     "CheckpointError",

@@ -1,4 +1,4 @@
-r"""Figures of a GAN with Matplotlib: sample grids, loss curves, a live training display, the 1-D toy.
+r"""Figures of a GAN with Matplotlib: sample grids, loss curves, class histograms, metric curves.
 
 Everything takes arrays the way the rest of ganlib produces them: images ``(N, 784)`` in
 ``[-1, 1]`` (see :mod:`ganlib.viz.images`, which also writes PNG files and GIFs), and a
@@ -22,8 +22,6 @@ Usage::
 from __future__ import annotations
 
 import io
-import math
-from pathlib import Path
 
 import numpy as np
 
@@ -31,15 +29,12 @@ from ..losses import equilibrium
 from .images import image_grid
 
 __all__ = [
-    "LiveTrainingDisplay",
     "figure_to_png_bytes",
     "moving_average",
-    "plot_1d_gan",
     "plot_class_fractions",
     "plot_class_histogram",
     "plot_losses",
     "plot_metric_curves",
-    "show_gif",
     "show_grid",
     "show_picture",
 ]
@@ -306,181 +301,3 @@ def plot_metric_curves(curves: dict, targets: dict | None = None, x: str = "minu
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     return fig
-
-
-def plot_1d_gan(
-    data,
-    samples,
-    x_grid=None,
-    d_values=None,
-    ax=None,
-    bins: int = 60,
-    data_pdf=None,
-    d_optimal=None,
-    title: str | None = None,
-    xlim=None,
-):
-    """The 1-D toy problem at a glance: data vs generator histograms, and D(x).
-
-    Parameters
-    ----------
-    data, samples : arrays of N real numbers, shape (N,) or (N, 1): real data and G's samples
-    x_grid, d_values : optional (M,) points and the discriminator's probabilities D(x) in [0, 1]
-        there, e.g. ``sigmoid(gan.D.forward(x_grid[:, None]))``; drawn on a second y-axis
-    data_pdf : optional callable, the true density p_data(x), drawn as a curve
-    d_optimal : optional (M,) values of the optimal discriminator
-        :math:`D^*(x) = p_{data}(x) / (p_{data}(x) + p_g(x))` on ``x_grid``, drawn dashed
-    xlim : (lo, hi) for the x-axis and the histogram range (default: from data and samples)
-
-    Returns the figure.
-    """
-    data = np.asarray(data, dtype=np.float64).ravel()
-    samples = np.asarray(samples, dtype=np.float64).ravel()
-    if data.size == 0 or samples.size == 0:
-        raise ValueError("data and samples must be non-empty")
-    if (x_grid is None) != (d_values is None):
-        raise ValueError("give both x_grid and d_values, or neither")
-    if xlim is None:
-        both = np.concatenate([data, samples])
-        lo, hi = np.percentile(both, [0.1, 99.9])
-        margin = 0.1 * (hi - lo + 1e-9)
-        xlim = (lo - margin, hi + margin)
-    fig, ax = _new_axes(ax, figsize=(6, 3.2))
-    edges = np.linspace(xlim[0], xlim[1], bins + 1)
-    ax.hist(data, bins=edges, density=True, color="C0", alpha=0.45, label="data $p_{data}$")
-    ax.hist(samples, bins=edges, density=True, color="C1", alpha=0.45, label="generator $p_g$")
-    if data_pdf is not None:
-        xs = np.linspace(xlim[0], xlim[1], 400)
-        ax.plot(xs, data_pdf(xs), color="C0", lw=1.5)
-    ax.set_xlim(*xlim)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("density")
-    handles, labels = ax.get_legend_handles_labels()
-    if x_grid is not None:
-        x_grid = np.asarray(x_grid, dtype=np.float64).ravel()
-        d_values = np.asarray(d_values, dtype=np.float64).ravel()
-        if x_grid.shape != d_values.shape:
-            raise ValueError(f"x_grid and d_values must have the same length, got {x_grid.shape} and {d_values.shape}")
-        ax2 = ax.twinx()
-        (line,) = ax2.plot(x_grid, d_values, color="C3", lw=2, label="$D(x)$")
-        ax2.axhline(0.5, color="C3", ls=":", lw=1)
-        ax2.set_ylim(0, 1)
-        ax2.set_ylabel("$D(x)$", color="C3")
-        handles.append(line)
-        labels.append("$D(x)$")
-        if d_optimal is not None:
-            d_optimal = np.asarray(d_optimal, dtype=np.float64).ravel()
-            if d_optimal.shape != x_grid.shape:
-                raise ValueError(f"d_optimal must have x_grid's length {x_grid.shape}, got {d_optimal.shape}")
-            (line,) = ax2.plot(x_grid, d_optimal, color="C3", lw=1.5, ls="--")
-            handles.append(line)
-            labels.append("$D^*(x)$")
-    elif d_optimal is not None:
-        raise ValueError("d_optimal needs x_grid (and d_values)")
-    ax.legend(handles, labels, loc="upper left", fontsize=8)
-    if title:
-        ax.set_title(title)
-    return fig
-
-
-# =============================================================================== live display
-
-
-def _in_notebook_kernel() -> bool:
-    """True inside a Jupyter kernel (where rich display works), False in scripts and terminals."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
-
-
-class LiveTrainingDisplay:
-    """A ``gan.train`` callback that redraws loss curves and samples in place, in a notebook.
-
-    Usage::
-
-        live = LiveTrainingDisplay()
-        gan.train(X, epochs=5, callback=live, callback_every=200)
-
-    Each call renders one PNG (losses, D outputs, and ``gan.generate(gan.fixed_z, gan.fixed_y)``
-    as a grid, all at the current iteration) and replaces the previous picture in
-    the same output area (``display(..., display_id=True)`` then ``handle.update``),
-    so the notebook holds one light image instead of a figure per call. Figures
-    are built without pyplot, so none pile up in its registry. Outside a Jupyter kernel (a script, a test) a call
-    renders nothing and returns at once. ``render(gan)`` returns the PNG bytes
-    anywhere, e.g. for a test or to save the last frame.
-
-    Parameters: ``smooth`` (moving-average window of the curves), ``nrow``
-    (images per row of the sample grid), ``max_images`` (grid size), ``dpi``.
-    """
-
-    def __init__(self, smooth: int = 50, nrow: int = 8, max_images: int = 64, dpi: int = 72):
-        self.smooth, self.nrow, self.max_images, self.dpi = int(smooth), int(nrow), int(max_images), int(dpi)
-        self.enabled = _in_notebook_kernel()
-        self.handle = None
-        self.last_iteration = None
-        self.calls = 0
-
-    def render(self, gan) -> bytes:
-        """PNG bytes of the current state of ``gan`` (losses, D outputs, samples of the fixed batch)."""
-        from matplotlib.figure import Figure  # not pyplot: nothing for the inline backend to re-show
-
-        has_images = gan.config.data_dim > 1 and math.isqrt(gan.config.data_dim) ** 2 == gan.config.data_dim
-        fig = Figure(figsize=(13 if has_images else 10, 3.4))
-        fig.subplots_adjust(
-            left=0.05, right=0.99, bottom=0.15, top=0.9, wspace=0.22
-        )  # fixed: faster than a layout engine
-        axes = fig.subplots(
-            1, 3 if has_images else 2, gridspec_kw={"width_ratios": [1.4, 1.4, 1][: 3 if has_images else 2]}
-        )
-        if len(gan.history) > 0:
-            plot_losses(
-                gan.history,
-                ax=[axes[0], axes[1]],
-                smooth=self.smooth,
-                generator_loss=gan.config.generator_loss,
-                real_label=gan.config.real_label,
-            )
-        else:
-            for a in axes[:2]:
-                a.text(0.5, 0.5, "no iterations yet", ha="center", va="center", transform=a.transAxes)
-        if has_images:
-            n = self.max_images
-            labels = None if gan.fixed_y is None else gan.fixed_y[:n]  # a conditional GAN's labels 0, 1, ..., 9, 0, ...
-            samples = gan.generate(gan.fixed_z[:n], labels)
-            grid = image_grid(samples, nrow=self.nrow)
-            axes[2].imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-            axes[2].set_axis_off()
-            axes[2].set_title(f"fixed z, epoch {gan.epoch}, iteration {gan.iteration}", fontsize=10)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.dpi)
-        return buf.getvalue()
-
-    def __call__(self, gan) -> None:
-        if not self.enabled or gan.iteration == self.last_iteration:
-            return  # outside a notebook, or already drawn (epoch end coinciding with callback_every)
-        from IPython.display import Image, display
-
-        image = Image(data=self.render(gan), format="png")
-        if self.handle is None:
-            self.handle = display(image, display_id=True)
-        else:
-            self.handle.update(image)
-        self.last_iteration = gan.iteration
-        self.calls += 1
-
-
-def show_gif(path_or_bytes, width: int | None = None):
-    """A notebook display object for a GIF file (or its bytes): ``IPython.display.Image``, format gif.
-
-    Make it the last expression of a cell (or pass it to ``display``); the animation is
-    embedded in the notebook as ``image/gif``, so it also plays in saved notebooks.
-    """
-    from IPython.display import Image
-
-    data = path_or_bytes if isinstance(path_or_bytes, (bytes, bytearray)) else Path(path_or_bytes).read_bytes()
-    if bytes(data[:6]) not in (b"GIF87a", b"GIF89a"):
-        raise ValueError("not a GIF file")
-    return Image(data=bytes(data), format="gif", width=width)

@@ -39,7 +39,8 @@ Only the core's classes are imported here, so ``import ganlib`` stays fast; impo
 the other modules by name (``from ganlib import viz``).
 """
 
-from .layers import Dense, Dropout, LabelEmbedding, LeakyReLU, ReLU, Sigmoid, Tanh
+from .condition import LabelEmbedding
+from .layers import Dense, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import bce_with_logits, discriminator_loss, generator_loss
 from .network import Sequential
 from .optim import SGD, Adam

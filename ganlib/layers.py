@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Layer", "Dense", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout", "LabelEmbedding"]
+__all__ = ["Layer", "Dense", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout"]
 
 
 class Layer:
@@ -300,60 +300,3 @@ class Dropout(Layer):
 
     def __repr__(self):
         return f"Dropout(p={self.p})"
-
-
-class LabelEmbedding(Layer):
-    r"""The first layer of a conditional network: a learned embedding of the class label.
-
-    Its input is ``[a, e_y]`` (N, D + C): the usual input ``a`` (z, or an image) and the
-    one-hot label :math:`e_y`. It passes ``a`` through and replaces :math:`e_y` by row
-    :math:`y` of a learned table ``E`` (C, k), written as a product so that the backward
-    pass is a matrix product too:
-
-    .. math:: \mathrm{out} = [a,\ e_y E] = [a,\ E[y]] \qquad (N, D + k).
-
-    Backward, with :math:`\delta = [\delta_a, \delta_E]` of shape (N, D + k):
-
-    .. math::
-        \frac{\partial L}{\partial a} = \delta_a, \qquad
-        \frac{\partial L}{\partial e_y} = \delta_E E^\top, \qquad
-        \frac{\partial L}{\partial E} = e_y^\top \delta_E
-        \quad\big(\text{row } c\text{: } \textstyle\sum_{n:\,y_n = c} \delta_{E,n}\big).
-
-    ``E`` starts from N(0, 1), as ``torch.nn.Embedding`` does. Shapes: ``in_features`` = D + C.
-    """
-
-    def __init__(self, in_features: int, num_classes: int, dim: int, *, rng=None, dtype=np.float32):
-        super().__init__()
-        if int(num_classes) < 1 or int(dim) < 1 or int(in_features) <= int(num_classes):
-            raise ValueError(
-                f"LabelEmbedding needs in_features > num_classes >= 1 and dim >= 1, got "
-                f"in_features={in_features}, num_classes={num_classes}, dim={dim}"
-            )
-        self.in_features, self.num_classes, self.dim = int(in_features), int(num_classes), int(dim)
-        self.params["E"] = np.random.default_rng(rng).standard_normal((self.num_classes, self.dim)).astype(dtype)
-        self.grads = {"E": np.zeros_like(self.params["E"])}
-
-    def forward(self, x):
-        _check_2d(self, x)
-        if x.shape[1] != self.in_features:
-            raise ValueError(f"{self!r} expects [a, one-hot label] of shape (N, {self.in_features}), got {x.shape}")
-        d = self.in_features - self.num_classes
-        onehot = x[:, d:]
-        self._cache = onehot
-        return np.concatenate([x[:, :d], onehot @ self.params["E"]], axis=1)
-
-    def backward(self, dout, *, need_dx=True, need_param_grads=True):
-        onehot = self._cached()
-        d = self.in_features - self.num_classes
-        self._check_dout(dout, (onehot.shape[0], d + self.dim))
-        d_embedding = dout[:, d:]
-        if need_param_grads:
-            np.matmul(onehot.T, d_embedding, out=self.grads["E"])
-        if not need_dx:
-            return None
-        return np.concatenate([dout[:, :d], d_embedding @ self.params["E"].T], axis=1)
-
-    def __repr__(self):
-        d = self.in_features - self.num_classes
-        return f"LabelEmbedding({d} + {self.num_classes} -> {d} + {self.dim})"

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .condition import LabelEmbedding
 from .config import GANConfig
-from .layers import Dense, Dropout, LabelEmbedding, LeakyReLU, Tanh
+from .layers import Dense, Dropout, LeakyReLU, Tanh
 from .network import Sequential
 
 __all__ = ["build_discriminator", "build_generator", "sample_prior"]

@@ -89,7 +89,8 @@ def test_concat_label_wants_labels_exactly_when_conditional():
 
 
 def test_networks_take_the_label_beside_their_input():
-    from ganlib.layers import Dense, LabelEmbedding
+    from ganlib.condition import LabelEmbedding
+    from ganlib.layers import Dense
 
     gan = GAN(TINY)  # embedding_dim 50: [a, e_y] -> [a, E[y]] -> Dense
     for net, d in ((gan.G, 8), (gan.D, 784)):

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 import ganlib.data.mnist as data
+from ganlib.data.download import download_mnist
 from ganlib.data.mnist import (
     MNIST_FILES,
     MNISTError,
     MNISTFileNotFoundError,
-    download_mnist,
     load_mnist,
     read_idx,
     to_tanh_range,

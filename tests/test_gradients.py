@@ -513,8 +513,7 @@ def test_conditional_discriminator_step_gradient(seed, embedding_dim):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_label_embedding_gradients(seed):
     """LabelEmbedding alone: dL/d[a, e_y] and dL/dE by finite differences, on inputs [a, one-hot]."""
-    from ganlib.condition import concat_label
-    from ganlib.layers import LabelEmbedding
+    from ganlib.condition import LabelEmbedding, concat_label
 
     rng = np.random.default_rng(seed)
     n, d = random_shape(seed)
@@ -532,8 +531,7 @@ def test_label_embedding_gradients(seed):
 def test_gradient_check_catches_an_embedding_without_its_transpose():
     """The check can fail: a LabelEmbedding whose input gradient uses E instead of E^T (square E, so the
     shapes still fit) is caught."""
-    from ganlib.condition import concat_label
-    from ganlib.layers import LabelEmbedding
+    from ganlib.condition import LabelEmbedding, concat_label
 
     class NoTranspose(LabelEmbedding):
         def backward(self, dout, *, need_dx=True, need_param_grads=True):

@@ -377,7 +377,7 @@ class TorchConditional(torch.nn.Module):
     def __init__(self, net: Sequential, num_classes: int):
         from types import SimpleNamespace
 
-        from ganlib.layers import LabelEmbedding
+        from ganlib.condition import LabelEmbedding
 
         super().__init__()
         self.num_classes, self.embed, layers = num_classes, None, net.layers

@@ -1,4 +1,4 @@
-"""MNIST for ganlib: the four files, their checksums, the splits, scaling, and download.
+"""MNIST for ganlib: the four files, their checksums, the splits and scaling (downloading: :mod:`ganlib.data.download`).
 
 Where the files are looked for is decided by :func:`ganlib.data.paths.mnist_dir`: in a clone of
 the repository they are committed under ``data/mnist`` (see the README there for source,
@@ -9,7 +9,7 @@ licence and checksums), so nothing is downloaded::
     x = to_tanh_range(images)                 # float32 in [-1, 1], for a tanh generator
 
 Installed from a wheel, ganlib downloads them into a per-user folder on first use, from
-``$GANLIB_MNIST_MIRROR`` or :data:`DEFAULT_MIRROR`, and verifies each file's sha256 before
+``$GANLIB_MNIST_MIRROR`` or :data:`ganlib.data.download.DEFAULT_MIRROR`, and verifies each file's sha256 before
 keeping it. The files are parsed by :mod:`ganlib.data.idx`.
 
 Every problem with a data file raises :class:`MNISTError` (a ``ValueError``); a missing file
@@ -20,37 +20,26 @@ name the file, say what was expected and what was found, and how to fix it.
 from __future__ import annotations
 
 import functools
-import http.client
 import os
 import sys
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
-from ..training.progress import progress_bar
 from . import paths
 from .idx import MNISTError, MNISTFileNotFoundError, read_idx
 
 __all__ = [
-    "DEFAULT_MIRROR",
     "MNIST_FILES",
     "SPLITS",
     "MNISTError",
     "MNISTFileNotFoundError",
     "default_data_dir",
-    "download_mnist",
     "load_mnist",
     "to_tanh_range",
     "to_unit_range",
 ]
 
-#: Where :func:`download_mnist` fetches ``<name>.gz`` from (the mirror PyTorch uses, because
-#: yann.lecun.com itself is often unavailable). ``$GANLIB_MNIST_MIRROR`` overrides it.
-DEFAULT_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
-MIRROR_VARIABLE = "GANLIB_MNIST_MIRROR"
 
 #: Uncompressed base name -> sha256 of the *uncompressed* contents (header + data) and the
 #: array shape stored in the file. We check the uncompressed bytes because the gzip wrapper
@@ -84,25 +73,10 @@ SPLITS: dict[str, tuple[str, slice]] = {
 }
 
 
-#: Largest download we accept (bytes); the biggest MNIST .gz is about 10 MB.
-MAX_DOWNLOAD_BYTES = 200_000_000
-
-#: Seconds to wait for the server (connect and each read) before giving up.
-DOWNLOAD_TIMEOUT = 60
-
-
-_CHUNK = 1 << 20  # write 1 MiB at a time so memory stays flat
-
-
 def default_data_dir() -> Path:
     """The folder holding the MNIST files: :func:`ganlib.data.paths.mnist_dir` (``$GANLIB_DATA_DIR``,
     the checkout's ``data/mnist``, or a per-user folder)."""
     return paths.mnist_dir()
-
-
-def default_mirror() -> str:
-    """``$GANLIB_MNIST_MIRROR`` if set, else :data:`DEFAULT_MIRROR`."""
-    return os.environ.get(MIRROR_VARIABLE) or DEFAULT_MIRROR
 
 
 def _find_file(data_dir: Path, name: str) -> Path | None:
@@ -127,7 +101,7 @@ def _restore_hint(path: Path) -> str:
     return (
         f"To fix: delete {path} and restore it - the MNIST files are committed to the "
         "repository under data/mnist (`git checkout -- data/mnist`, or re-clone) - or "
-        f"re-download it with ganlib.data.mnist.download_mnist({str(path.parent)!r})."
+        f"re-download it with ganlib.data.download_mnist({str(path.parent)!r})."
     )
 
 
@@ -139,8 +113,8 @@ def _missing_hint(data_dir: Path) -> str:
         "In a clone of the repository the MNIST files are committed under data/mnist: restore them "
         f"with `git checkout -- data/mnist` (or re-clone); or set {paths.DATA_DIR_VARIABLE} "
         f"({env_note}) to a directory that holds them; or pass download=True to load_mnist "
-        f"(or call ganlib.data.mnist.download_mnist({str(data_dir)!r})) to fetch them from "
-        f"{default_mirror()}."
+        f"(or call ganlib.data.download_mnist({str(data_dir)!r})) to fetch them from "
+        f"{_mirror()}."
     )
 
 
@@ -229,6 +203,8 @@ def load_mnist(
         download = paths.is_user_data_dir(data_dir)
     if download and any(_find_file(data_dir, name) is None for name in names):
         print(f"MNIST is not in {data_dir} yet: downloading it (checksums are verified).", file=sys.stderr)
+        from .download import download_mnist  # here: the downloader reads this module's table of files
+
         download_mnist(data_dir, base_url=base_url)
 
     images = _load_verified(data_dir, names[0])
@@ -272,96 +248,7 @@ def to_unit_range(x: np.ndarray) -> np.ndarray:
     return np.clip((x + np.float32(1.0)) * np.float32(0.5), 0.0, 1.0).astype(np.float32)
 
 
-# --------------------------------------------------------------------------- download
+def _mirror() -> str:
+    from .download import default_mirror  # here: the downloader reads this module's table of files
 
-
-def download_mnist(
-    data_dir: str | os.PathLike | None = None, base_url: str | None = None, progress: bool = True
-) -> Path:
-    """Download any missing or invalid MNIST files into ``data_dir``; return the directory.
-
-    Each ``<base_url><name>.gz`` is streamed into a temporary file in ``data_dir``, its
-    uncompressed sha256 is verified with :func:`read_idx`, and only then is it moved into
-    place with ``os.replace`` (atomic), so an interrupted or bad download never leaves a
-    partial file under the real name. Files that are already present and valid (``.gz`` or
-    uncompressed) are not downloaded again.
-
-    Args:
-        data_dir: target directory (created if needed); None means :func:`default_data_dir`.
-        base_url: mirror URL ending in ``/`` (default :func:`default_mirror`).
-        progress: show a tqdm progress bar (if tqdm is installed).
-
-    Raises:
-        MNISTError: a download failed (network, HTTP error, timeout) or the downloaded file
-            is not the canonical MNIST file; the message names the URL.
-    """
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    base_url = base_url or default_mirror()
-    if not base_url.endswith("/"):
-        base_url += "/"
-    for name, info in MNIST_FILES.items():
-        existing = _find_file(data_dir, name)
-        if existing is not None and _is_valid(existing, info["sha256"]):
-            continue
-        _download_one(base_url + name + ".gz", data_dir / f"{name}.gz", info["sha256"], progress)
-    return data_dir
-
-
-def _is_valid(path: Path, sha256: str) -> bool:
-    """True if ``path`` is a readable IDX file with the given uncompressed sha256."""
-    try:
-        read_idx(path, sha256)
-    except MNISTError:
-        return False
-    return True
-
-
-def _download_one(url: str, target: Path, sha256: str, progress: bool) -> None:
-    """Fetch ``url`` to ``target`` atomically, verifying the uncompressed sha256 first."""
-    tmp = tempfile.NamedTemporaryFile(delete=False, dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp_path = Path(tmp.name)
-    hint = (
-        f"The file at {url} is not the canonical MNIST file, so nothing was saved to "
-        f"{target}; check base_url or try another mirror (default {DEFAULT_MIRROR})."
-    )
-    try:
-        with tmp:
-            _fetch(url, tmp, progress, desc=target.name)
-        read_idx(tmp_path, sha256, fix_hint=hint)
-        os.replace(tmp_path, target)
-    except MNISTError:
-        raise  # already names the URL via `hint`
-    except urllib.error.HTTPError as exc:  # before URLError/OSError: it subclasses both
-        raise MNISTError(
-            f"could not download {url}: HTTP {exc.code} {exc.reason}; check "
-            f"base_url (files are fetched as <base_url><name>.gz)"
-        ) from exc
-    except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, disk errors
-        raise MNISTError(f"could not download {url} to {target}: {type(exc).__name__}: {exc}") from exc
-    finally:
-        # After a successful os.replace the temp name no longer exists: no-op then.
-        tmp_path.unlink(missing_ok=True)
-
-
-def _fetch(url: str, out, progress: bool, desc: str) -> None:
-    """Stream the body of ``url`` into the open binary file ``out``."""
-    request = urllib.request.Request(url, headers={"User-Agent": "ganlib"})
-    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
-        length = response.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
-        bar = progress_bar(total, progress, desc=desc, unit="B", unit_scale=True, unit_divisor=1024)
-        written = 0
-        try:
-            while chunk := response.read(_CHUNK):
-                written += len(chunk)
-                if written > MAX_DOWNLOAD_BYTES:
-                    raise MNISTError(
-                        f"download of {url} exceeds {MAX_DOWNLOAD_BYTES:,} bytes; this is not an MNIST file"
-                    )
-                out.write(chunk)
-                bar.update(len(chunk))
-        finally:
-            bar.close()
-    if total is not None and written != total:
-        raise MNISTError(f"download of {url} is incomplete: got {written:,} of {total:,} bytes")
+    return default_mirror()

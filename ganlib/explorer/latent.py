@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import check_seed, check_whole
 from ..condition import concat_label, sample_labels
 from ..models import sample_prior
 
@@ -41,17 +42,7 @@ def latent_from_seed(seed: int, latent_dim: int, dist: str = "gaussian") -> np.n
     ``dist`` is ``"gaussian"`` (N(0, I)) or ``"uniform"`` (U(-1, 1) per coordinate),
     as in ``GANConfig.latent_dist``.
     """
-    seed = _whole("seed", seed, 0)
-    if seed >= 2**64:
-        raise ValueError(f"seed must be a whole number from 0 to 2**64 - 1, got {seed}")
-    return sample_prior(np.random.default_rng(seed), _whole("latent_dim", latent_dim, 1), dist)
-
-
-def _whole(name: str, value, low: int) -> int:
-    """``value`` as an int, if it is a whole number >= ``low`` (else a ValueError naming ``name``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
+    return sample_prior(np.random.default_rng(check_seed(seed)), check_whole(latent_dim, "latent_dim", 1), dist)
 
 
 def prior_std(dist: str) -> float:
@@ -167,27 +158,16 @@ def latent_directions(
     expectation runs over the labels too and the directions are *style* directions
     shared by all digits.
     """
-    latent_dim = _whole("latent_dim", latent_dim, 1)
-    n_directions = min(_whole("n_directions", n_directions, 1), latent_dim)
-    n_samples, batch_size = _whole("n_samples", n_samples, 1), _whole("batch_size", batch_size, 1)
+    latent_dim = check_whole(latent_dim, "latent_dim", 1)
+    n_directions = min(check_whole(n_directions, "n_directions", 1), latent_dim)
+    n_samples, batch_size = check_whole(n_samples, "n_samples", 1), check_whole(batch_size, "batch_size", 1)
     rng = np.random.default_rng(seed)
     metric = np.zeros((latent_dim, latent_dim), dtype=np.float64)
     ink = np.zeros(latent_dim, dtype=np.float64)
     for start in range(0, n_samples, batch_size):
-        n = min(batch_size, n_samples - start)
-        z = sample_prior(rng, (n, latent_dim), dist)  # (n, d)
-        m = min(n, 64)  # the sign convention needs only a rough average
-        y = sample_labels(rng, n, num_classes) if num_classes else None  # (n,) labels of a conditional G
-        inputs = concat_label(
-            np.concatenate([z, z[:m]]), None if y is None else np.concatenate([y, y[:m]]), num_classes
-        )
-        out = G.forward(inputs)  # (n + m, 784)
-        probes = rng.standard_normal((n, out.shape[1]), dtype=np.float32)  # u ~ N(0, I)
-        ones = np.ones((m, out.shape[1]), dtype=np.float32)  # d(total ink)/d(out) = 1 for every pixel
-        grads = G.backward(np.concatenate([probes, ones]), need_param_grads=False)[:, :latent_dim]  # (n + m, d)
-        g = grads[:n].astype(np.float64)  # g = J^T u, one per z
+        g, ink_gradient = _probe_jacobian(G, rng, min(batch_size, n_samples - start), latent_dim, dist, num_classes)
         metric += g.T @ g  # sum of g g^T
-        ink += grads[n:].sum(axis=0)
+        ink += ink_gradient
     metric /= n_samples
     eigenvalues, eigenvectors = np.linalg.eigh(metric)  # ascending
     order = np.argsort(eigenvalues)[::-1]
@@ -199,3 +179,17 @@ def latent_directions(
             s = row[np.argmax(np.abs(row))]
         row *= np.sign(s)
     return directions.astype(np.float32), np.clip(eigenvalues, 0.0, None)
+
+
+def _probe_jacobian(G, rng, n: int, latent_dim: int, dist: str, num_classes: int):
+    """For n z from the prior: g = J(z)^T u with a probe u ~ N(0, I) each, (n, d) float64, and the
+    summed gradient of the total ink, J^T 1, over the first 64 of them, (d,) (for the sign convention)."""
+    z = sample_prior(rng, (n, latent_dim), dist)  # (n, d)
+    m = min(n, 64)  # the sign convention needs only a rough average
+    y = sample_labels(rng, n, num_classes) if num_classes else None  # (n,) labels of a conditional G
+    inputs = concat_label(np.concatenate([z, z[:m]]), None if y is None else np.concatenate([y, y[:m]]), num_classes)
+    out = G.forward(inputs)  # (n + m, 784)
+    probes = rng.standard_normal((n, out.shape[1]), dtype=np.float32)  # u ~ N(0, I)
+    ones = np.ones((m, out.shape[1]), dtype=np.float32)  # d(total ink)/d(out) = 1 for every pixel
+    grads = G.backward(np.concatenate([probes, ones]), need_param_grads=False)[:, :latent_dim]  # (n + m, d)
+    return grads[:n].astype(np.float64), grads[n:].sum(axis=0)

@@ -64,8 +64,39 @@ class ExplorerView:
         import ipywidgets as W
 
         self.n_directions = int(n_directions)
-        px = SIDE * 8
         self.title = W.HTML()
+        info = self._build_digit_and_analysis(W)
+        self.digit_box = self._build_digit_chooser(W)
+        self.tabs = W.Tab(
+            children=[self._build_directions_tab(W, seed), self._build_interpolation_tab(W, seed)],
+            titles=("Directions", "Interpolation"),
+            layout=W.Layout(height="440px", width="720px"),
+        )
+        self.path = W.Combobox(
+            placeholder="path/to/generator.npz",
+            description="checkpoint",
+            ensure_option=False,
+            layout=W.Layout(width="520px"),
+        )
+        self.load_button = W.Button(description="Load", icon="folder-open", layout=W.Layout(width="90px"))
+        self.status = W.HTML(layout=W.Layout(min_height="22px", width="720px"))
+        self.widget = W.VBox(
+            [
+                W.HTML(_CSS),
+                self.title,
+                W.HBox([self.image, info]),
+                self.digit_box,
+                self.tabs,
+                W.HBox([self.path, self.load_button], layout=W.Layout(grid_gap="8px")),
+                self.status,
+            ],
+            layout=W.Layout(width="740px", padding="8px"),
+        )
+        self.widget.add_class("ganlib-explorer")
+
+    def _build_digit_and_analysis(self, W):
+        """The digit on display, and beside it the classifier's reading and the nearest training image."""
+        px = SIDE * 8
         self.image = W.Image(format="png", layout=W.Layout(width=f"{px}px", height=f"{px}px"))
         self.image.add_class("ge-digit")
         self.prediction = W.HTML(layout=W.Layout(width="300px", height="110px", overflow="hidden auto"))
@@ -73,16 +104,17 @@ class ExplorerView:
         self.nearest_image = W.Image(format="png", layout=W.Layout(width="84px", height="84px"))
         self.nearest_label = W.HTML(layout=W.Layout(width="210px", height="84px", overflow="hidden"))
         nearest_box = W.HBox([self.nearest_image, self.nearest_label], layout=W.Layout(grid_gap="8px"))
-        info = W.VBox(
+        return W.VBox(
             [self.prediction, W.HTML("<b>Nearest training image</b>"), nearest_box],
             layout=W.Layout(width="310px", margin="0 0 0 16px"),
         )
 
-        # A conditional generator's digit chooser: the same style code z, another digit.
+    def _build_digit_chooser(self, W):
+        """A conditional generator's digit chooser: the same style code z, another digit (hidden otherwise)."""
         self.digit = W.ToggleButtons(options=[(str(d), d) for d in range(10)], value=0, style={"button_width": "34px"})
         self.digit.add_class("ge-digit-chooser")
         self.digit_strip = W.Image(format="png", layout=W.Layout(width=f"{(10 * 30 + 2) * 2}px", height="64px"))
-        self.digit_box = W.VBox(
+        return W.VBox(
             [
                 W.HTML("<b>Digit</b> <span class='ge-small'>(the same style code z, drawn as another digit)</span>"),
                 self.digit,
@@ -92,10 +124,11 @@ class ExplorerView:
             layout=W.Layout(display="none", width="720px"),
         )
 
+    def _build_directions_tab(self, W, seed: int):
+        """The seed, and one slider per direction with the images at its two ends."""
         self.seed = W.IntText(value=int(seed), description="seed", layout=W.Layout(width="180px"))
         self.new_z_button = W.Button(description="new random z", icon="random", layout=W.Layout(width="140px"))
         self.reset_button = W.Button(description="reset sliders", layout=W.Layout(width="120px"))
-        style = {"description_width": "40px"}
         self.sliders = [
             W.FloatSlider(
                 value=0.0,
@@ -105,7 +138,7 @@ class ExplorerView:
                 description=f"d{i + 1}",
                 continuous_update=True,
                 readout_format="+.2f",
-                style=style,
+                style={"description_width": "40px"},
                 layout=W.Layout(width="470px"),
             )
             for i in range(self.n_directions)
@@ -120,7 +153,7 @@ class ExplorerView:
             low.add_class("ge-end")
             high.add_class("ge-end")
             self.slider_rows.append(W.HBox([low, slider, high], layout=W.Layout(grid_gap="6px", align_items="center")))
-        directions_tab = W.VBox(
+        return W.VBox(
             [
                 W.HBox([self.seed, self.new_z_button, self.reset_button], layout=W.Layout(grid_gap="8px")),
                 W.HTML(
@@ -132,6 +165,8 @@ class ExplorerView:
             ]
         )
 
+    def _build_interpolation_tab(self, W, seed: int):
+        """Two seeds, the path between them (slerp or lerp), a slider along it and a strip of its images."""
         self.seed_a = W.IntText(value=int(seed), description="seed A", layout=W.Layout(width="180px"))
         self.seed_b = W.IntText(value=int(seed) + 1, description="seed B", layout=W.Layout(width="180px"))
         self.method = W.ToggleButtons(
@@ -151,12 +186,12 @@ class ExplorerView:
             description="t",
             continuous_update=True,
             readout_format=".2f",
-            style=style,
+            style={"description_width": "40px"},
             layout=W.Layout(width="480px"),
         )
         self.strip = W.Image(format="png", layout=W.Layout(width=f"{(8 * 30 + 2) * 3}px", height=f"{32 * 3}px"))
         self.path_info = W.HTML(layout=W.Layout(height="22px"))
-        interpolation_tab = W.VBox(
+        return W.VBox(
             [
                 W.HBox([self.seed_a, self.seed_b, self.method], layout=W.Layout(grid_gap="8px")),
                 self.t,
@@ -164,34 +199,6 @@ class ExplorerView:
                 self.strip,
             ]
         )
-        self.tabs = W.Tab(
-            children=[directions_tab, interpolation_tab],
-            titles=("Directions", "Interpolation"),
-            layout=W.Layout(height="440px", width="720px"),
-        )
-
-        self.path = W.Combobox(
-            placeholder="path/to/generator.npz",
-            description="checkpoint",
-            ensure_option=False,
-            layout=W.Layout(width="520px"),
-        )
-        self.load_button = W.Button(description="Load", icon="folder-open", layout=W.Layout(width="90px"))
-        self.status = W.HTML(layout=W.Layout(min_height="22px", width="720px"))
-
-        self.widget = W.VBox(
-            [
-                W.HTML(_CSS),
-                self.title,
-                W.HBox([self.image, info]),
-                self.digit_box,
-                self.tabs,
-                W.HBox([self.path, self.load_button], layout=W.Layout(grid_gap="8px")),
-                self.status,
-            ],
-            layout=W.Layout(width="740px", padding="8px"),
-        )
-        self.widget.add_class("ganlib-explorer")
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..batches import minibatches
 from ..config import MAX_HIDDEN_LAYERS, MAX_NETWORK_PARAMS
 from ..data import paths
 from ..data.mnist import load_mnist, to_tanh_range
@@ -289,57 +290,58 @@ def train_classifier(
     x_train, y_train = to_tanh_range(images), labels.astype(np.int64)
     images, y_val = load_mnist("validation")
     x_val = to_tanh_range(images)
-    sizes = (IMAGE_SIZE, *hidden, NUM_CLASSES)
-    net = build_classifier_network(sizes, dropout, seed=seed)
+    net = build_classifier_network((IMAGE_SIZE, *hidden, NUM_CLASSES), dropout, seed=seed)
     opt = Adam(net, lr=lr, beta1=0.9, beta2=0.999)
     clf = Classifier(net)
-    n = len(x_train)
-    steps_per_epoch = math.ceil(n / batch_size)
-    total_steps = epochs * steps_per_epoch
+    total_steps = epochs * math.ceil(len(x_train) / batch_size)
     for epoch in range(epochs):
         net.train()
-        order = rng.permutation(n)
         losses = []
-        for i in range(steps_per_epoch):
-            idx = order[i * batch_size : (i + 1) * batch_size]
+        for idx in minibatches(rng, len(x_train), batch_size, drop_last=False):
             xb = _shift_images(x_train[idx], max_shift, rng)
-            opt.lr = lr * 0.5 * (1 + math.cos(math.pi * opt.t / total_steps))
+            opt.lr = lr * 0.5 * (1 + math.cos(math.pi * opt.t / total_steps))  # cosine schedule to 0
             loss, dlogits = softmax_cross_entropy(net.forward(xb), y_train[idx])
             net.backward(dlogits, need_dx=False)
             opt.step()
             losses.append(loss)
         if progress:
-            val_acc = clf.accuracy(x_val, y_val)
             print(
                 f"epoch {epoch + 1:>3}/{epochs}  loss {np.mean(losses):.4f}  "
-                f"validation accuracy {val_acc:.4f}  ({time.perf_counter() - t0:.0f} s)",
+                f"validation accuracy {clf.accuracy(x_val, y_val):.4f}  ({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
     net.eval()
-    train_seconds = time.perf_counter() - t0
     images, y_test = load_mnist("test")
-    test_acc = clf.accuracy(to_tanh_range(images), y_test)
-    val_acc = clf.accuracy(x_val, y_val)
+    test_acc, val_acc = clf.accuracy(to_tanh_range(images), y_test), clf.accuracy(x_val, y_val)
+    settings = {"seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr, "max_shift": max_shift}
+    clf.metadata = _training_record(settings, command, test_acc, val_acc, time.perf_counter() - t0)
+    if progress:
+        print(f"test accuracy {test_acc:.4f}, validation accuracy {val_acc:.4f}, {clf.metadata['train_seconds']:.0f} s")
+    return clf, test_acc
+
+
+def _training_record(settings: dict, command, test_acc: float, val_acc: float, seconds: float) -> dict:
+    """What :meth:`Classifier.save` stores about how the classifier was made."""
     if command is None:
-        command = f"ganlib.evaluation.metrics.train_classifier(epochs={epochs}, seed={seed}, batch_size={batch_size})"
-    clf.metadata = {
+        command = (
+            "ganlib.evaluation.classifier.train_classifier("
+            f"epochs={settings['epochs']}, seed={settings['seed']}, batch_size={settings['batch_size']})"
+        )
+    return {
         "description": "MNIST classifier for ganlib.evaluation.metrics (class histograms, Frechet distance)",
         "command": command,
-        "seed": seed,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "optimizer": f"Adam(lr={lr}, beta1=0.9, beta2=0.999), cosine schedule to 0",
-        "augmentation": f"random translations by up to {max_shift} pixels",
+        "seed": settings["seed"],
+        "epochs": settings["epochs"],
+        "batch_size": settings["batch_size"],
+        "optimizer": f"Adam(lr={settings['lr']}, beta1=0.9, beta2=0.999), cosine schedule to 0",
+        "augmentation": f"random translations by up to {settings['max_shift']} pixels",
         "training_data": "MNIST train[0:50000]",
         "test_accuracy": test_acc,
         "validation_accuracy": val_acc,
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(seconds, 1),
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
-    if progress:
-        print(f"test accuracy {test_acc:.4f}, validation accuracy {val_acc:.4f}, {train_seconds:.0f} s")
-    return clf, test_acc
 
 
 @functools.lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "05-exploring-the-latent-space.ipynb"
 ARTIFACTS = REPO / "artifacts"

@@ -75,6 +75,7 @@ def test_softmax_cross_entropy_stable_for_huge_logits(dtype):
     np.testing.assert_allclose(d[1], np.array([1.0, -1.0, 0.0]) / 3, atol=1e-7)
 
 
+@pytest.mark.torch
 def test_softmax_cross_entropy_matches_torch(rng):
     torch = pytest.importorskip("torch")
     logits = rng.normal(scale=5.0, size=(16, 10))

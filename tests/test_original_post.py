@@ -127,6 +127,7 @@ def test_double_sigmoid_gradient_is_that_of_half_squared_error():
     assert through_sigmoid_again(np.zeros((1, 1)), np.array([[-0.5]]))[0, 0] == -0.125
 
 
+@pytest.mark.torch
 def test_double_sigmoid_gradient_matches_pytorch_autograd():
     torch = pytest.importorskip("torch")
     s = np.random.default_rng(3).normal(0, 3, size=(9, 1))
@@ -198,6 +199,7 @@ def test_generator_step_updates_d_by_exactly_the_posts_step(X, loss_gradient):
     assert gan.opt_D.t == 1  # the step went through D's optimizer (its momentum and its counter)
 
 
+@pytest.mark.torch
 def test_generator_step_gradient_on_d_matches_pytorch(X):
     """The D update in G's step descends -mean log D(G(z)) with respect to D's weights (autograd)."""
     torch = pytest.importorskip("torch")

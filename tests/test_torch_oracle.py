@@ -9,6 +9,7 @@ self-consistent implementation could share with its own tests.
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")  # conftest turns this skip into a failure in CI
 import torch.nn.functional as F  # noqa: E402
 

@@ -1,0 +1,96 @@
+"""``python -m ganlib sample``: N generated images, as a .npy array.
+
+The file is streamed a chunk at a time, so memory stays flat whatever ``--n``; a
+conditional generator asked for every digit also writes their labels beside it
+(``F.npy`` -> ``F.labels.npy``), and the two are replaced together.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError, seed_option, whole_option
+from .options import MAX_NPY_N
+from .outputs import check_file, check_free_space, labels_path, replace_files
+
+__all__ = ["run"]
+
+
+def run(args) -> int:
+    from ..data.paths import default_conditional_generator_path
+    from ..io.checkpoint import load_generator
+
+    out = args.out
+    if out.suffix != ".npy":
+        raise UserError(
+            f"--out {out}: give a .npy file (the array of images), "
+            f"not {repr(out.suffix) if out.suffix else 'a name without a suffix'}"
+        )
+    n = whole_option("--n", args.n, 1, MAX_NPY_N)
+    seed = seed_option(args.seed)
+    check_file("--out", out)
+    checkpoint = args.checkpoint
+    if checkpoint is None and args.digit is not None:
+        checkpoint = default_conditional_generator_path()  # asking for a digit: the shipped model that can
+    G, meta = load_generator(checkpoint)
+    labels = _labels(meta, n, args.digit, checkpoint)
+    _write_npy(out, G, meta, n, seed, labels, args.digit)
+    return 0
+
+
+def _labels(meta, n: int, digit, checkpoint):
+    """The labels of a conditional generator's samples (None for an unconditional one), checked against --digit."""
+    from ..io.checkpoint import generator_labels, num_classes_of
+
+    try:
+        return generator_labels(meta, n, digit)
+    except ValueError as err:
+        if not num_classes_of(meta):
+            raise UserError(
+                f"--digit {digit}: {checkpoint} is an unconditional generator (it draws digits of its own "
+                "choosing); drop --digit, or leave out --checkpoint for the shipped conditional generator"
+            ) from None
+        raise UserError(f"--digit: {err}") from None  # a digit out of range
+
+
+def _write_npy(out: Path, G, meta, n: int, seed: int, labels, digit) -> None:
+    """Stream the samples to ``out`` (and every digit's labels to ``F.labels.npy``), replacing what was there."""
+    from numpy.lib import format as npy_format
+
+    from ..io.checkpoint import iter_samples
+
+    with_labels = labels is not None and digit is None
+    beside = labels_path(out)
+    if with_labels and os.path.lexists(beside) and not beside.is_file():
+        raise UserError(
+            f"--out {out}: {beside}, where its labels would go, is not a file (a folder?): "
+            "remove it, or choose another --out"
+        )
+    shape = (n, meta["config"]["data_dim"])
+    check_free_space("--out", out, 128 + 4 * shape[0] * shape[1] + (128 + 8 * n if with_labels else 0))
+    low, high = np.inf, -np.inf
+
+    def write(f):
+        nonlocal low, high
+        npy_format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        for chunk in iter_samples(G, meta, n, seed, digits=labels):
+            low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+            f.write(np.ascontiguousarray(chunk, dtype="<f4").tobytes())
+
+    writes = {out: write, beside: lambda f: np.save(f, labels)} if with_labels else {out: write}
+    stale = [] if with_labels or not beside.is_file() else [beside]  # the labels of the images out held before
+    try:
+        replace_files(writes, remove=stale)
+    except OSError as err:
+        what = f"{out} and {beside} are" if with_labels else f"{out} is"
+        raise UserError(f"could not write {out} ({err}); {what} as they were before") from err
+    print(f"wrote {out}: {shape} float32 in [{low:.2f}, {high:.2f}]")
+    if labels is not None and digit is not None:
+        print(f"  all {len(labels)} of digit {digit}")
+    elif with_labels:
+        print(f"wrote {beside}: their labels, ({len(labels)},) int64, every digit equally often")
+    for path in stale:
+        print(f"removed {path}: the labels of the images {out} held before")

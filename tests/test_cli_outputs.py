@@ -1,0 +1,206 @@
+"""The command line's outputs: every command run twice in a row replaces its files; a failure midway keeps the
+old ones."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ganlib.cli import main
+from ganlib.cli.options import TRAIN_OUTPUTS
+
+TINY = ["--g-hidden", "16", "--d-hidden", "16", "--batch-size", "50", "--limit", "100", "--no-progress"]
+
+
+def stamps(paths) -> dict:
+    """Each file's inode and bytes: os.replace gives a replaced file a new inode."""
+    return {Path(p).name: (os.stat(p).st_ino, Path(p).read_bytes()) for p in paths}
+
+
+def assert_replaced(before: dict, after: dict) -> None:
+    assert before.keys() == after.keys()
+    for name in before:
+        assert after[name][0] != before[name][0], f"{name} was not replaced"
+
+
+def only_files(folder: Path) -> set:
+    """The names in ``folder``: no temporary (.partial, .staged) file may be left behind."""
+    return {p.name for p in folder.iterdir()}
+
+
+@pytest.fixture
+def fail_replacing(monkeypatch):
+    """``fail_replacing(path)``: from now on, renaming a finished temporary file over ``path`` fails (a full disk,
+    as late as it can happen: after the new data were written)."""
+    real_replace = os.replace
+
+    def start(target: Path):
+        def replace(src, dst, **kwargs):
+            if Path(dst) == target:
+                raise OSError(28, "No space left on device")
+            return real_replace(src, dst, **kwargs)
+
+        monkeypatch.setattr(os, "replace", replace)
+
+    return start
+
+
+# -- train ------------------------------------------------------------------------------------------------
+def test_train_twice_into_the_same_folder_replaces_every_output(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--epochs", "1", "--seed", "1", *TINY]) == 0
+    first = stamps(out / name for name in TRAIN_OUTPUTS)
+    assert main(["train", "--out", str(out), "--epochs", "1", "--seed", "2", *TINY]) == 0
+    second = stamps(out / name for name in TRAIN_OUTPUTS)
+    assert_replaced(first, second)
+    assert json.loads((out / "history.json").read_text())["config"]["seed"] == 2
+    assert first["checkpoint.npz"][1] != second["checkpoint.npz"][1]
+    assert only_files(out) == set(TRAIN_OUTPUTS)
+
+
+def test_resume_twice_into_the_checkpoint_s_own_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--epochs", "1", *TINY]) == 0
+    for iterations in (4, 6):  # no --out: the checkpoint's folder
+        before = stamps(out / name for name in TRAIN_OUTPUTS)
+        assert main(["train", "--resume", str(out / "checkpoint.npz"), "--epochs", "1", "--limit", "100"]) == 0
+        assert_replaced(before, stamps(out / name for name in TRAIN_OUTPUTS))
+        assert json.loads((out / "history.json").read_text())["iterations"] == iterations
+    assert f"writing to {out}/" in capsys.readouterr().out
+
+
+def test_a_new_run_defaults_to_runs_config(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--config", "original_post", "--epochs", "1", *TINY]) == 0
+    assert sorted(only_files(tmp_path / "runs" / "original_post")) == sorted(TRAIN_OUTPUTS)
+
+
+def test_train_failing_midway_keeps_the_old_files_and_says_how_to_finish(tmp_path, capsys, fail_replacing):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--epochs", "1", "--seed", "1", *TINY]) == 0
+    first = stamps(out / name for name in TRAIN_OUTPUTS)
+    fail_replacing(out / "samples.png")
+    assert main(["train", "--out", str(out), "--epochs", "1", "--seed", "2", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert f"could not write {out / 'samples.png'} ([Errno 28] No space left on device)" in err
+    assert f"samples.png, progress.gif and history.json in {out} are as before this run" in err
+    command = err.split("`")[1]
+    assert command == f"python -m ganlib train --resume {out / 'checkpoint.npz'} --epochs 0 --out {out}"
+    second = stamps(out / name for name in TRAIN_OUTPUTS)
+    for name in ("samples.png", "progress.gif", "history.json"):
+        assert second[name] == first[name], name
+    for name in ("checkpoint.npz", "generator.npz"):
+        assert second[name][0] != first[name][0], name
+    assert only_files(out) == set(TRAIN_OUTPUTS)
+
+
+def test_the_command_that_finishes_a_failed_write_works(tmp_path, capsys, monkeypatch):
+    """What the message above says to run: a resumed run of 0 epochs writes the outputs again."""
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--epochs", "1", "--seed", "2", *TINY]) == 0
+    (out / "samples.png").unlink()
+    history = json.loads((out / "history.json").read_text())
+    assert main(["train", "--resume", str(out / "checkpoint.npz"), "--epochs", "0", "--out", str(out)]) == 0
+    assert only_files(out) == set(TRAIN_OUTPUTS)
+    assert json.loads((out / "history.json").read_text())["iterations"] == history["iterations"]
+
+
+# -- sample -----------------------------------------------------------------------------------------------
+def test_sample_npy_twice_replaces_it(tmp_path, capsys):
+    from ganlib.io.checkpoint import load_generator, sample_generator
+
+    out = tmp_path / "samples.npy"
+    assert main(["sample", "--n", "20", "--out", str(out)]) == 0
+    first = stamps([out])
+    assert main(["sample", "--n", "20", "--seed", "1", "--out", str(out)]) == 0
+    assert_replaced(first, stamps([out]))
+    np.testing.assert_array_equal(np.load(out), sample_generator(*load_generator(), 20, seed=1))
+    assert only_files(tmp_path) == {"samples.npy"}
+
+
+def test_sample_with_labels_twice_then_one_digit(tmp_path, capsys):
+    from ganlib.data.paths import default_conditional_generator_path
+
+    out, labels = tmp_path / "digits.npy", tmp_path / "digits.labels.npy"
+    conditional = ["--checkpoint", str(default_conditional_generator_path())]
+    assert main(["sample", *conditional, "--n", "30", "--out", str(out)]) == 0
+    first = stamps([out, labels])
+    assert main(["sample", *conditional, "--n", "20", "--out", str(out)]) == 0  # fewer: both files change together
+    assert_replaced(first, stamps([out, labels]))
+    assert len(np.load(out)) == len(np.load(labels)) == 20
+    capsys.readouterr()
+    # all of one digit: the labels of the images the file held before no longer belong beside it
+    assert main(["sample", *conditional, "--n", "20", "--digit", "3", "--out", str(out)]) == 0
+    assert f"removed {labels}: the labels of the images {out} held before" in capsys.readouterr().out
+    assert only_files(tmp_path) == {"digits.npy"}
+
+
+def test_sample_failing_midway_keeps_the_old_files(tmp_path, capsys, monkeypatch):
+    from ganlib.data.paths import default_conditional_generator_path
+    from ganlib.io import checkpoint
+
+    out, labels = tmp_path / "digits.npy", tmp_path / "digits.labels.npy"
+    conditional = ["--checkpoint", str(default_conditional_generator_path())]
+    assert main(["sample", *conditional, "--n", "3000", "--out", str(out)]) == 0
+    first = stamps([out, labels])
+    real_iter = checkpoint.iter_samples
+
+    def disk_full_after_one_chunk(*args, **kwargs):
+        chunks = real_iter(*args, **kwargs)
+        yield next(chunks)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "iter_samples", disk_full_after_one_chunk)
+    assert main(["sample", *conditional, "--n", "3000", "--seed", "5", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"could not write {out} ([Errno 28] No space left on device); {out} and {labels} are as they were" in err
+    assert stamps([out, labels]) == first
+    assert only_files(tmp_path) == {"digits.npy", "digits.labels.npy"}
+
+
+# -- evaluate and train-classifier ------------------------------------------------------------------------
+def test_evaluate_json_twice_replaces_it_and_a_failed_write_keeps_it(tmp_path, capsys, fail_replacing):
+    report = tmp_path / "e.json"
+    assert main(["evaluate", "--n", "50", "--no-parzen", "--json", str(report)]) == 0
+    first = stamps([report])
+    assert main(["evaluate", "--n", "60", "--no-parzen", "--json", str(report)]) == 0
+    assert_replaced(first, stamps([report]))
+    assert json.loads(report.read_text())["n_samples"] == 60
+    second = stamps([report])
+    fail_replacing(report)
+    assert main(["evaluate", "--n", "70", "--no-parzen", "--json", str(report)]) == 2
+    assert "it is as it was, the figures are above" in capsys.readouterr().err
+    assert stamps([report]) == second and only_files(tmp_path) == {"e.json"}
+
+
+@pytest.fixture
+def quick_classifier(monkeypatch):
+    """train_classifier replaced by a tiny untrained classifier, reported as 99% accurate."""
+    from ganlib.evaluation import classifier
+
+    def train(epochs, seed, batch_size, progress, command):
+        net = classifier.build_classifier_network((784, 8, 10), seed=seed)
+        return classifier.Classifier(net, {"command": command, "seed": seed}), 0.99
+
+    monkeypatch.setattr(classifier, "train_classifier", train)
+
+
+def test_train_classifier_twice_replaces_the_weights(tmp_path, capsys, quick_classifier, fail_replacing):
+    from ganlib.evaluation.classifier import Classifier
+
+    out = tmp_path / "c.npz"
+    assert main(["train-classifier", "--seed", "1", "--out", str(out)]) == 0
+    first = stamps([out])
+    assert main(["train-classifier", "--seed", "2", "--out", str(out)]) == 0
+    assert_replaced(first, stamps([out]))
+    assert Classifier.load(out).metadata["seed"] == 2
+    second = stamps([out])
+    fail_replacing(out)
+    assert main(["train-classifier", "--seed", "3", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"could not write {out} ([Errno 28] No space left on device); it is as it was" in err
+    rescued = Path(err.split("the trained classifier is in ")[1].strip())
+    assert Classifier.load(rescued).metadata["seed"] == 3
+    assert stamps([out]) == second and only_files(tmp_path) == {"c.npz"}

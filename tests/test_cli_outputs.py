@@ -1,5 +1,5 @@
 """The command line's outputs: every command run twice in a row replaces its files; a failure midway keeps the
-old ones."""
+old ones; ``sample --out F.png`` draws a grid."""
 
 import json
 import os
@@ -204,3 +204,88 @@ def test_train_classifier_twice_replaces_the_weights(tmp_path, capsys, quick_cla
     rescued = Path(err.split("the trained classifier is in ")[1].strip())
     assert Classifier.load(rescued).metadata["seed"] == 3
     assert stamps([out]) == second and only_files(tmp_path) == {"c.npz"}
+
+
+# -- sample --out F.png: a grid ---------------------------------------------------------------------------
+def read_png(path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.mode == "L"
+        return np.asarray(image)
+
+
+def grid_side(tiles: int) -> int:
+    """Pixels along a grid of ``tiles`` 28-pixel images with 2-pixel lines, enlarged twice (save_grid_png)."""
+    return (tiles * 30 + 2) * 2
+
+
+def test_sample_png_is_a_grid_of_the_samples(tmp_path, capsys):
+    from ganlib.io.checkpoint import load_generator, sample_generator
+    from ganlib.viz.images import image_grid, upscale
+
+    out = tmp_path / "grid.png"
+    assert main(["sample", "--n", "100", "--seed", "4", "--out", str(out)]) == 0
+    assert f"wrote {out}: 100 images in a grid of 10 x 10" in capsys.readouterr().out
+    pixels = read_png(out)
+    assert pixels.shape == (grid_side(10), grid_side(10))
+    np.testing.assert_array_equal(pixels, upscale(image_grid(sample_generator(*load_generator(), 100, seed=4)), 2))
+    first = stamps([out])
+    assert main(["sample", "--n", "7", "--out", str(out)]) == 0  # again: replaced, 3 x 3 with two empty places
+    assert_replaced(first, stamps([out]))
+    assert read_png(out).shape == (grid_side(3), grid_side(3)) and only_files(tmp_path) == {"grid.png"}
+
+
+def test_a_conditional_png_has_a_column_per_digit(tmp_path, capsys):
+    from ganlib.condition import balanced_labels
+    from ganlib.data.paths import default_conditional_generator_path
+    from ganlib.io.checkpoint import load_generator, sample_generator
+    from ganlib.viz.images import image_grid, upscale
+
+    out = tmp_path / "digits.png"
+    assert (
+        main(["sample", "--n", "25", "--out", str(out), "--checkpoint", str(default_conditional_generator_path())]) == 0
+    )
+    assert "25 images in a grid of 3 x 10, a column per digit (0 to 9)" in capsys.readouterr().out
+    pixels = read_png(out)
+    assert pixels.shape == (grid_side(3), grid_side(10))
+    samples = sample_generator(
+        *load_generator(default_conditional_generator_path()), 25, digits=balanced_labels(25, 10)
+    )
+    np.testing.assert_array_equal(pixels, upscale(image_grid(samples, nrow=10), 2))
+    assert not (tmp_path / "digits.labels.npy").exists()  # the columns say which digit is which
+    assert main(["sample", "--n", "9", "--digit", "3", "--out", str(out)]) == 0
+    assert "9 images in a grid of 3 x 3, all of digit 3" in capsys.readouterr().out
+    assert read_png(out).shape == (grid_side(3), grid_side(3))
+
+
+def test_png_bounds_and_other_suffixes(tmp_path, capsys):
+    from ganlib.config import CONFIGS
+    from ganlib.gan import GAN
+    from ganlib.io.checkpoint import save_generator
+
+    for args, message in [
+        (
+            ["--n", "10001", "--out", "g.png"],
+            "--n must be from 1 to 10,000, got 10,001; a .png grid holds at most 10,000 images, a .npy file up to 10,000,000",
+        ),
+        (["--n", "0", "--out", "g.png"], "--n must be from 1 to 10,000, got 0"),
+        (
+            ["--n", "5", "--out", "g.jpg"],
+            "give a .npy file (the array of images) or a .png file (a grid of them), not '.jpg'",
+        ),
+        (["--n", "5", "--out", "samples"], "or a .png file (a grid of them), not a name without a suffix"),
+    ]:
+        assert main(["sample", *args[:2], "--out", str(tmp_path / args[3])]) == 2
+        assert message in capsys.readouterr().err
+    toy = CONFIGS["default"].replace(data_dim=1, g_output="linear", g_hidden=(8,), d_hidden=(8,))
+    path = save_generator(GAN(toy), tmp_path / "toy.npz")
+    assert main(["sample", "--checkpoint", str(path), "--n", "5", "--out", str(tmp_path / "toy.png")]) == 2
+    assert "makes 1-dimensional data, not 28x28 images, so there is no picture to draw" in capsys.readouterr().err
+    assert only_files(tmp_path) == {"toy.npz"}
+
+
+def test_the_largest_png(tmp_path, capsys):
+    out = tmp_path / "big.png"
+    assert main(["sample", "--n", "10000", "--out", str(out)]) == 0
+    assert read_png(out).shape == (grid_side(100), grid_side(100))

@@ -7,6 +7,7 @@ Examples::
     python -m ganlib train --resume runs/default/checkpoint.npz --epochs 10
     python -m ganlib sample --checkpoint runs/default/checkpoint.npz --n 100 --out samples.npy
     python -m ganlib sample --n 100 --out samples.npy       # from the shipped generator
+    python -m ganlib sample --n 100 --out samples.png       # the same images, as a grid
     python -m ganlib train --config conditional --out runs/conditional   # a conditional GAN: choose the digit
     python -m ganlib sample --checkpoint runs/conditional/generator.npz --n 100 --digit 3 --out threes.npy
     python -m ganlib sample --n 100 --digit 3 --out threes.npy    # from the shipped conditional generator

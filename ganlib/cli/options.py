@@ -18,6 +18,7 @@ __all__ = [
     "EVALUATE_N",
     "MAX_EVALUATE_N",
     "MAX_NPY_N",
+    "MAX_PNG_N",
     "TRAIN_OUTPUTS",
     "build_parser",
     "config_overrides",
@@ -25,8 +26,10 @@ __all__ = [
 ]
 
 #: The most images ``sample`` writes to a .npy file (31 GB of float32, streamed to the file a chunk at
-#: a time) and that ``evaluate`` measures (held in memory: 313 MB, each compared with 50,000 training images).
+#: a time), to a .png grid (held in memory: a 100 x 100 grid, 6004 x 6004 pixels), and that
+#: ``evaluate`` measures (held in memory: 313 MB, each compared with 50,000 training images).
 MAX_NPY_N = 10_000_000
+MAX_PNG_N = 10_000
 MAX_EVALUATE_N = 100_000
 EVALUATE_N = 10_000  # as in Goodfellow et al. (2014)
 TRAIN_OUTPUTS = ("checkpoint.npz", "generator.npz", "samples.png", "progress.gif", "history.json")
@@ -83,11 +86,11 @@ def _add_train(sub) -> None:
 def _add_sample(sub) -> None:
     sample = sub.add_parser(
         "sample",
-        help="write N generated images to a .npy file",
-        description="Write an (N, 784) float32 array in [-1, 1] of generated images. A conditional generator "
-        "draws N images of --digit, or without it the ten digits equally often, and then also writes their "
-        "labels, (N,) int64, next to OUT as OUT.labels.npy (e.g. samples.labels.npy). Existing files are "
-        "replaced atomically.",
+        help="write N generated images to a .npy file or a .png grid",
+        description="Write N generated images: to OUT.npy an (N, 784) float32 array in [-1, 1], or to OUT.png a "
+        f"grid of them (at most {MAX_PNG_N:,}). A conditional generator draws N images of --digit, or without it "
+        "the ten digits equally often: a .npy file then has their labels, (N,) int64, next to it as OUT.labels.npy "
+        "(e.g. samples.labels.npy), a .png grid a column per digit. Existing files are replaced atomically.",
     )
     sample.add_argument(
         "--checkpoint",
@@ -95,14 +98,16 @@ def _add_sample(sub) -> None:
         help="a checkpoint or generator .npz (default: the shipped generator; with --digit, the shipped "
         "conditional generator)",
     )
-    sample.add_argument("--n", type=int, required=True, help=f"number of images (at most {MAX_NPY_N:,})")
-    sample.add_argument("--out", type=Path, required=True, help="output .npy file")
+    sample.add_argument(
+        "--n", type=int, required=True, help=f"number of images (at most {MAX_NPY_N:,}; {MAX_PNG_N:,} for a .png)"
+    )
+    sample.add_argument("--out", type=Path, required=True, help="output file: .npy (the array) or .png (an image grid)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
     sample.add_argument(
         "--digit",
         type=int,
         help="conditional generators only: all N images of this digit (default: every digit equally often, "
-        "their labels written to OUT.labels.npy)",
+        "their labels written to OUT.labels.npy for a .npy file)",
     )
 
 

@@ -1,19 +1,22 @@
-"""``python -m ganlib sample``: N generated images, as a .npy array.
+"""``python -m ganlib sample``: N generated images, as a .npy array or as a .png grid.
 
-The file is streamed a chunk at a time, so memory stays flat whatever ``--n``; a
+A .npy file is streamed a chunk at a time, so memory stays flat whatever ``--n``; a
 conditional generator asked for every digit also writes their labels beside it
-(``F.npy`` -> ``F.labels.npy``), and the two are replaced together.
+(``F.npy`` -> ``F.labels.npy``), and the two are replaced together. A .png grid holds at
+most :data:`~ganlib.cli.options.MAX_PNG_N` images; a conditional generator's digits are laid
+out a column per digit, as in ``train``'s samples.png.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 
 from .errors import UserError, seed_option, whole_option
-from .options import MAX_NPY_N
+from .options import MAX_NPY_N, MAX_PNG_N
 from .outputs import check_file, check_free_space, labels_path, replace_files
 
 __all__ = ["run"]
@@ -24,12 +27,14 @@ def run(args) -> int:
     from ..io.checkpoint import load_generator
 
     out = args.out
-    if out.suffix != ".npy":
+    if out.suffix not in (".npy", ".png"):
         raise UserError(
-            f"--out {out}: give a .npy file (the array of images), "
+            f"--out {out}: give a .npy file (the array of images) or a .png file (a grid of them), "
             f"not {repr(out.suffix) if out.suffix else 'a name without a suffix'}"
         )
-    n = whole_option("--n", args.n, 1, MAX_NPY_N)
+    png = out.suffix == ".png"
+    fix = f"; a .png grid holds at most {MAX_PNG_N:,} images, a .npy file up to {MAX_NPY_N:,}" if png else ""
+    n = whole_option("--n", args.n, 1, MAX_PNG_N if png else MAX_NPY_N, fix=fix)
     seed = seed_option(args.seed)
     check_file("--out", out)
     checkpoint = args.checkpoint
@@ -37,7 +42,10 @@ def run(args) -> int:
         checkpoint = default_conditional_generator_path()  # asking for a digit: the shipped model that can
     G, meta = load_generator(checkpoint)
     labels = _labels(meta, n, args.digit, checkpoint)
-    _write_npy(out, G, meta, n, seed, labels, args.digit)
+    if png:
+        _write_png(out, G, meta, n, seed, labels, args.digit, checkpoint)
+    else:
+        _write_npy(out, G, meta, n, seed, labels, args.digit)
     return 0
 
 
@@ -94,3 +102,34 @@ def _write_npy(out: Path, G, meta, n: int, seed: int, labels, digit) -> None:
         print(f"wrote {beside}: their labels, ({len(labels)},) int64, every digit equally often")
     for path in stale:
         print(f"removed {path}: the labels of the images {out} held before")
+
+
+def _write_png(out: Path, G, meta, n: int, seed: int, labels, digit, checkpoint) -> None:
+    """A grid of the n samples; a conditional generator's every digit a column per digit (labels 0, 1, ..., 9, 0, ...)."""
+    from ..config import IMAGE_DIM
+    from ..io.checkpoint import num_classes_of, sample_generator
+    from ..viz import images
+
+    data_dim = meta["config"]["data_dim"]
+    if data_dim != IMAGE_DIM:
+        raise UserError(
+            f"--out {out}: {checkpoint} makes {data_dim}-dimensional data, not 28x28 images, so there is no picture "
+            "to draw: write it to a .npy file"
+        )
+    samples = sample_generator(G, meta, n, seed, digits=labels)
+    per_digit = labels is not None and digit is None
+    columns = num_classes_of(meta) if per_digit else None
+    try:
+        images.save_grid_png(samples, out, nrow=columns)
+    except OSError as err:
+        raise UserError(f"could not write {out} ({err}); {out} is as it was before") from err
+    cols = min(n, columns or math.ceil(math.sqrt(n)))  # as image_grid lays them out
+    rows = -(-n // cols)
+    layout = (
+        f", a column per digit (0 to {columns - 1})"
+        if per_digit
+        else f", all of digit {digit}"
+        if digit is not None
+        else ""
+    )
+    print(f"wrote {out}: {n:,} images in a grid of {rows} x {cols}{layout}")

@@ -1,5 +1,5 @@
 """The command line's outputs: every command run twice in a row replaces its files; a failure midway keeps the
-old ones; ``sample --out F.png`` draws a grid."""
+old ones; ``sample --out F.png`` draws a grid; ``GANLIB_FAST=1`` shrinks ``train`` and ``evaluate``."""
 
 import json
 import os
@@ -289,3 +289,63 @@ def test_the_largest_png(tmp_path, capsys):
     out = tmp_path / "big.png"
     assert main(["sample", "--n", "10000", "--out", str(out)]) == 0
     assert read_png(out).shape == (grid_side(100), grid_side(100))
+
+
+# -- GANLIB_FAST=1 ----------------------------------------------------------------------------------------
+def test_fast_train_is_a_shrunk_run_that_writes_everything(tmp_path, capsys, monkeypatch):
+    """The README's `python -m ganlib train --out runs/default`, twice, as its test runs it."""
+    monkeypatch.setenv("GANLIB_FAST", "1")
+    out = tmp_path / "runs" / "default"
+    for _ in range(2):
+        assert main(["train", "--out", str(out), "--no-progress"]) == 0
+        printed = capsys.readouterr().out
+        assert "GANLIB_FAST=1: a shrunk run of 2,560 images, 1 epoch(s); unset it to train in full\n" in printed
+        summary = json.loads((out / "history.json").read_text())
+        assert summary["iterations"] == 20 and summary["config"]["epochs"] == 37  # the configuration is the default's
+        assert only_files(out) == set(TRAIN_OUTPUTS)
+
+
+def test_fast_train_obeys_what_is_given(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GANLIB_FAST", "1")
+    small = ["--g-hidden", "16", "--d-hidden", "16", "--no-progress"]
+    assert main(["train", "--out", str(tmp_path / "a"), "--epochs", "2", *small]) == 0
+    assert "a shrunk run of 2,560 images, 2 epoch(s)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "a" / "history.json").read_text())["iterations"] == 40
+    assert main(["train", "--out", str(tmp_path / "b"), "--limit", "300", "--batch-size", "100", *small]) == 0
+    assert "a shrunk run of 300 images, 1 epoch(s)" in capsys.readouterr().out
+    assert main(["train", "--out", str(tmp_path / "c"), "--limit", "300", "--epochs", "1", *small]) == 0
+    assert "GANLIB_FAST" not in capsys.readouterr().out  # nothing left to shrink
+    assert main(["train", "--out", str(tmp_path / "d"), "--batch-size", "3000", *small]) == 0
+    assert "a shrunk run of 3,000 images, 1 epoch(s)" in capsys.readouterr().out  # one iteration at least
+    assert main(["train", "--resume", str(tmp_path / "b" / "checkpoint.npz"), "--no-progress"]) == 0
+    assert "a shrunk run of 2,560 images, 1 epoch(s)" in capsys.readouterr().out  # 1 of the 36 epochs left
+    assert json.loads((tmp_path / "b" / "history.json").read_text())["epochs"] == 2
+
+
+def test_without_fast_nothing_is_shrunk(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GANLIB_FAST")
+    assert main(["train", "--out", str(tmp_path / "r"), "--epochs", "1", *TINY]) == 0
+    assert "GANLIB_FAST" not in capsys.readouterr().out
+    from ganlib.cli import evaluate
+
+    assert evaluate._default_n() == 10_000 and capsys.readouterr().out == ""
+
+
+def test_fast_evaluate_measures_1000_samples_unless_told(capsys, monkeypatch):
+    monkeypatch.setenv("GANLIB_FAST", "1")
+    assert main(["evaluate", "--no-parzen"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("GANLIB_FAST=1: 1,000 samples, not 10,000; unset it (or give --n) to measure in full\n")
+    assert "samples: 1000\n" in printed
+    assert main(["evaluate", "--n", "200", "--no-parzen"]) == 0
+    printed = capsys.readouterr().out
+    assert "GANLIB_FAST" not in printed and "samples: 200\n" in printed
+
+
+def test_fast_mode_is_documented_in_the_help(capsys):
+    from ganlib.cli.options import build_parser
+
+    for command in ("train", "evaluate"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([command, "--help"])
+        assert "GANLIB_FAST=1" in capsys.readouterr().out.replace("\n", " "), command

@@ -18,7 +18,7 @@ The modules: ``options`` (the parser; train's configuration options come from
 rule for writing them: replace atomically), ``errors`` (``UserError`` and the checks of
 :mod:`ganlib.checks` turned into it), and one module per command: ``train``, ``sample``,
 ``evaluate``, ``classifier``. Every output is replaced when it exists, so a command can be run
-again as it is.
+again as it is; ``GANLIB_FAST=1`` shrinks ``train`` and ``evaluate`` as it shrinks the notebooks.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .errors import UserError, seed_option, whole_option
-from .options import EVALUATE_N, MAX_EVALUATE_N
+from .options import EVALUATE_N, FAST_EVALUATE_N, MAX_EVALUATE_N, fast_mode
 from .outputs import check_file
 
 __all__ = ["run"]
@@ -18,7 +18,7 @@ def run(args) -> int:
     from ..io.archive import atomic_write
     from ..io.checkpoint import load_generator, sample_generator
 
-    n = whole_option("--n", args.n, 2, MAX_EVALUATE_N) if args.n is not None else EVALUATE_N
+    n = whole_option("--n", args.n, 2, MAX_EVALUATE_N) if args.n is not None else _default_n()
     seed = seed_option(args.seed)
     if args.json:
         check_file("--json", args.json)
@@ -40,3 +40,10 @@ def run(args) -> int:
             raise UserError(f"could not write {args.json} ({err}); it is as it was, the figures are above") from err
         print(f"wrote {args.json}")
     return 0
+
+
+def _default_n() -> int:
+    if not fast_mode():
+        return EVALUATE_N
+    print(f"GANLIB_FAST=1: {FAST_EVALUATE_N:,} samples, not {EVALUATE_N:,}; unset it (or give --n) to measure in full")
+    return FAST_EVALUATE_N

@@ -10,18 +10,23 @@ given ones back, checked by the same rules and named by their option.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from .errors import UserError
 
 __all__ = [
     "EVALUATE_N",
+    "FAST_EVALUATE_N",
+    "FAST_TRAIN_EPOCHS",
+    "FAST_TRAIN_IMAGES",
     "MAX_EVALUATE_N",
     "MAX_NPY_N",
     "MAX_PNG_N",
     "TRAIN_OUTPUTS",
     "build_parser",
     "config_overrides",
+    "fast_mode",
     "option_name",
 ]
 
@@ -33,6 +38,17 @@ MAX_PNG_N = 10_000
 MAX_EVALUATE_N = 100_000
 EVALUATE_N = 10_000  # as in Goodfellow et al. (2014)
 TRAIN_OUTPUTS = ("checkpoint.npz", "generator.npz", "samples.png", "progress.gif", "history.json")
+
+#: ``GANLIB_FAST=1`` (set by the test suite, as for the notebooks): what ``train`` and ``evaluate`` shrink to
+#: when the command line does not say (``--limit``, ``--epochs``, ``--n`` are always obeyed).
+FAST_TRAIN_IMAGES = 2_560
+FAST_TRAIN_EPOCHS = 1
+FAST_EVALUATE_N = 1_000
+
+
+def fast_mode() -> bool:
+    """True when ``GANLIB_FAST=1``, the notebooks' switch for a shrunk run."""
+    return os.environ.get("GANLIB_FAST") == "1"
 
 
 def option_name(field: str) -> str:
@@ -60,6 +76,9 @@ def _add_train(sub) -> None:
         help="train a GAN on MNIST train[0:50000]",
         description="Train a GAN (Goodfellow et al. 2014, Algorithm 1) on MNIST. Run again with the same --out, "
         "it replaces the folder's files, each one atomically (the old file stays until the new one is complete).",
+        epilog=f"GANLIB_FAST=1 in the environment (the test suite sets it, as for the notebooks) trains a shrunk run: "
+        f"the first {FAST_TRAIN_IMAGES:,} images and {FAST_TRAIN_EPOCHS} epoch, unless --limit or --epochs say "
+        "otherwise, and still writes every output; train prints one line saying so. Unset it to train in full.",
     )
     train.add_argument(
         "--config", choices=sorted(CONFIGS), help="named configuration (default: default; --resume: the checkpoint's)"
@@ -115,7 +134,8 @@ def _add_evaluate(sub) -> None:
     evaluate = sub.add_parser(
         "evaluate",
         help="measure sample quality (classes, Frechet distance, Parzen)",
-        description=f"Evaluate a generator with ganlib.evaluation.metrics on {EVALUATE_N:,} samples.",
+        description=f"Evaluate a generator with ganlib.evaluation.metrics on {EVALUATE_N:,} samples "
+        f"({FAST_EVALUATE_N:,} with GANLIB_FAST=1 in the environment, unless --n is given).",
     )
     evaluate.add_argument(
         "--checkpoint", type=Path, help="a checkpoint or generator .npz (default: the shipped generator)"
@@ -123,7 +143,8 @@ def _add_evaluate(sub) -> None:
     evaluate.add_argument(
         "--n",
         type=int,
-        help=f"number of samples, 2 to {MAX_EVALUATE_N:,} (default: {EVALUATE_N}, as in the paper)",
+        help=f"number of samples, 2 to {MAX_EVALUATE_N:,} (default: {EVALUATE_N}, as in the paper; "
+        f"{FAST_EVALUATE_N} with GANLIB_FAST=1)",
     )
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
     evaluate.add_argument("--no-parzen", action="store_true", help="skip the (slower) Parzen-window estimate")

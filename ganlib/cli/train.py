@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .errors import UserError, whole_option
-from .options import TRAIN_OUTPUTS, config_overrides, option_name
+from .options import FAST_TRAIN_EPOCHS, FAST_TRAIN_IMAGES, TRAIN_OUTPUTS, config_overrides, fast_mode, option_name
 from .outputs import check_folder
 
 __all__ = ["run"]
@@ -30,9 +30,12 @@ def run(args) -> int:
     gan, epochs = _resumed(args) if args.resume else _new(args)
     out = args.out if args.out is not None else _default_out(args)
     check_folder("--out", out, TRAIN_OUTPUTS)
+    limit, epochs, shrunk = _fast_budget(args, gan, limit, epochs)
     images, labels = load_mnist("train")
     X = to_tanh_range(images[:limit])
     y = labels[:limit] if gan.config.num_classes else None  # a conditional GAN trains on the digits' labels
+    if shrunk:
+        print(f"GANLIB_FAST=1: a shrunk run of {len(X):,} images, {epochs} epoch(s); unset it to train in full")
     _check_enough_images(gan, len(X), args.limit is not None, args.resume is not None)
     print(f"training {epochs} epoch(s) on {len(X):,} images; writing to {out}/")
     return _train(gan, X, y, epochs, out, progress=not args.no_progress, snapshot_every=snapshot_every)
@@ -87,6 +90,18 @@ def _resumed(args):
                 f"the checkpoint has trained all {gan.config.epochs} epochs of its configuration; --epochs N trains N more"
             )
     return gan, epochs
+
+
+def _fast_budget(args, gan, limit, epochs):
+    """With ``GANLIB_FAST=1``: the first FAST_TRAIN_IMAGES images (or one iteration's worth, if more) and at most
+    FAST_TRAIN_EPOCHS epochs, except what --limit and --epochs say. Returns (limit, epochs, shrunk)."""
+    if not fast_mode() or (args.limit is not None and args.epochs is not None):
+        return limit, epochs, False
+    if limit is None:
+        limit = max(FAST_TRAIN_IMAGES, gan.config.batch_size * gan.config.k)
+    if args.epochs is None:
+        epochs = min(epochs, FAST_TRAIN_EPOCHS)
+    return limit, epochs, True
 
 
 def _check_enough_images(gan, n: int, limited: bool, resumed: bool) -> None:

@@ -1,7 +1,7 @@
-"""``python -m ganlib ...``: the command line, see :mod:`ganlib.cli.main`."""
+"""``python -m ganlib ...``: the command line, see :mod:`ganlib.cli`."""
 
 import sys
 
-from .cli.main import main
+from .cli import main
 
 sys.exit(main())

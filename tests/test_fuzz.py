@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ganlib.cli.main import main
+from ganlib.cli import main
 
 CASES = int(os.environ.get("GANLIB_FUZZ_CASES", "600"))
 SEED = int(os.environ.get("GANLIB_FUZZ_SEED", "0"))
@@ -167,9 +167,10 @@ def cli_cases(p) -> list[tuple[list[str], list[str], str, dict]]:
     cases += [(train, ["--out", v], m, {}) for v, m in _bad_outputs(p, "", folder=True).items()]
     resume = ["train", "--out", str(root / "runs" / "r"), "--limit", "100", "--no-progress", "--resume"]
     cases += [(resume, [v], m, {}) for v, m in _bad_inputs(p).items()]
-    cases += [(resume, [str(root / "real.npz"), "--lr-g", "0.1"], "only --epochs may be given", {})]
+    cases += [(resume, [str(root / "real.npz"), "--lr-g", "0.1"], "cannot be given with it (only --epochs can)", {})]
     cases += [
-        (resume, [str(root / "real.npz"), "--epochs", v], "--epochs must be from 0", {}) for v in ("-1", "10000000")
+        (resume, [str(root / "real.npz"), "--epochs", v], "--epochs must be in [0, 1_000_000]", {})
+        for v in ("-1", "10000000")
     ]
     for command, base in (("sample", sample), ("evaluate", evaluate)):
         low, high = (1, 10_000_000) if command == "sample" else (2, 100_000)
@@ -177,7 +178,7 @@ def cli_cases(p) -> list[tuple[list[str], list[str], str, dict]]:
         cases += [(base, ["--seed", v], "--seed", {}) for v in [*INT_BAD, "-1", str(2**64)]]
         cases += [(base, ["--checkpoint", v], m, {}) for v, m in _bad_inputs(p).items()]
     cases += [(sample, ["--out", v], m, {}) for v, m in _bad_outputs(p, ".npy").items()]
-    cases += [(sample, ["--out", str(root / "s.txt")], "must end in .npy", {})]
+    cases += [(sample, ["--out", str(root / "s.txt")], "give a .npy file (the array of images)", {})]
     cases += [(evaluate, ["--json", v], m, {}) for v, m in _bad_outputs(p, ".json").items()]
     cases += [(evaluate, ["--checkpoint", str(root / "toy.npz")], "not 28x28 images", {})]
     cases += [(classifier, ["--epochs", v], "--epochs", {}) for v in [*INT_BAD, "0", "-1"]]

@@ -323,7 +323,7 @@ def test_an_interrupted_run_saves_and_exits_130(tmp_path, capsys, monkeypatch):
 
 
 def test_ctrl_c_outside_training_exits_130(tmp_path, capsys, monkeypatch):
-    from ganlib.io import checkpoint
+    from ganlib.io import generator as checkpoint
 
     def load(*args, **kwargs):
         raise KeyboardInterrupt

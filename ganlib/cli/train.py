@@ -62,8 +62,8 @@ def _new(args):
 
 def _resumed(args):
     """The checkpoint to resume, checked in full (what loads will save again), and the epochs to train."""
-    from ..io.archive import open_archive
     from ..io.checkpoint import load_checkpoint
+    from ..io.reader import open_archive
 
     overrides = config_overrides(args)
     epochs = overrides.pop("epochs", None)

@@ -15,6 +15,8 @@ The last form never overflows, and its gradient is simply
 Computing :math:`\log(\sigma(s))` from a probability instead returns ``-inf``
 once :math:`\sigma(s)` rounds to 0 (already at :math:`s \approx -104` in float32).
 
+:func:`softmax_cross_entropy` is the multi-class loss of the classifier behind the metrics.
+
 Every function returns ``(loss, grad)``: the scalar mean loss and its gradient
 with respect to the logits, of the logits' shape, ready for ``backward``.
 """
@@ -25,7 +27,15 @@ import numpy as np
 
 from .layers import sigmoid
 
-__all__ = ["softplus", "bce_with_logits", "discriminator_loss", "generator_loss", "equilibrium", "GENERATOR_LOSSES"]
+__all__ = [
+    "softplus",
+    "bce_with_logits",
+    "discriminator_loss",
+    "generator_loss",
+    "equilibrium",
+    "softmax_cross_entropy",
+    "GENERATOR_LOSSES",
+]
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -134,3 +144,46 @@ def equilibrium(real_label: float = 1.0, generator_loss: str = "non_saturating")
     loss_d = -a * np.log(d) - (2.0 - a) * np.log1p(-d)
     loss_g = -np.log(d) if generator_loss == "non_saturating" else np.log1p(-d)
     return {"d": d, "loss_d": float(loss_d), "loss_g": float(loss_g)}
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels) -> tuple[float, np.ndarray]:
+    r"""Mean softmax cross-entropy from logits, with its gradient.
+
+    For logits :math:`z \in \mathbb{R}^{N \times C}` and integer labels :math:`y_n`,
+
+    .. math::
+        L = \frac1N \sum_n \Big(\log \sum_c e^{z_{nc}} - z_{n y_n}\Big), \qquad
+        \frac{\partial L}{\partial z_{nc}} = \frac1N \big(\operatorname{softmax}(z_n)_c - [c = y_n]\big).
+
+    The log-sum-exp is computed as :math:`m + \log\sum_c e^{z_{nc} - m}` with
+    :math:`m = \max_c z_{nc}`: every exponent is :math:`\le 0`, so nothing
+    overflows even for logits of :math:`10^4`.
+
+    Parameters
+    ----------
+    logits : array (N, C), float
+    labels : integer array (N,), values in [0, C)
+
+    Returns
+    -------
+    loss : float
+    dlogits : array (N, C), the logits' dtype
+    """
+    z = np.asarray(logits)
+    if z.ndim != 2 or z.shape[0] == 0:
+        raise ValueError(f"logits must have shape (N, C) with N >= 1, got {z.shape}")
+    y = np.asarray(labels)
+    if y.shape != (z.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be integers of shape ({z.shape[0]},), got {y.dtype} {y.shape}")
+    if y.min() < 0 or y.max() >= z.shape[1]:
+        raise ValueError(f"labels must lie in [0, {z.shape[1]}), got [{y.min()}, {y.max()}]")
+    n = z.shape[0]
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = shifted - log_norm  # log softmax, every entry <= 0
+    rows = np.arange(n)
+    loss = float(-log_probs[rows, y].mean())
+    dlogits = np.exp(log_probs)
+    dlogits[rows, y] -= 1
+    dlogits /= np.asarray(n, dtype=dlogits.dtype)
+    return loss, dlogits

@@ -26,6 +26,7 @@ from ..data.mnist import load_mnist, to_tanh_range
 from ..io.archive import CheckpointError, write_archive
 from ..io.reader import open_archive
 from ..layers import Dense, Dropout, ReLU
+from ..losses import softmax_cross_entropy
 from ..network import Sequential
 from ..optim import Adam
 from ..viz.images import IMAGE_SIZE, check_images
@@ -35,7 +36,6 @@ __all__ = [
     "Classifier",
     "build_classifier_network",
     "default_classifier",
-    "softmax_cross_entropy",
     "train_classifier",
 ]
 
@@ -47,49 +47,6 @@ DEFAULT_EPOCHS = 20
 DEFAULT_BATCH_SIZE = 128
 DEFAULT_LR = 1e-3
 DEFAULT_MAX_SHIFT = 2
-
-
-def softmax_cross_entropy(logits: np.ndarray, labels) -> tuple[float, np.ndarray]:
-    r"""Mean softmax cross-entropy from logits, with its gradient.
-
-    For logits :math:`z \in \mathbb{R}^{N \times C}` and integer labels :math:`y_n`,
-
-    .. math::
-        L = \frac1N \sum_n \Big(\log \sum_c e^{z_{nc}} - z_{n y_n}\Big), \qquad
-        \frac{\partial L}{\partial z_{nc}} = \frac1N \big(\operatorname{softmax}(z_n)_c - [c = y_n]\big).
-
-    The log-sum-exp is computed as :math:`m + \log\sum_c e^{z_{nc} - m}` with
-    :math:`m = \max_c z_{nc}`: every exponent is :math:`\le 0`, so nothing
-    overflows even for logits of :math:`10^4`.
-
-    Parameters
-    ----------
-    logits : array (N, C), float
-    labels : integer array (N,), values in [0, C)
-
-    Returns
-    -------
-    loss : float
-    dlogits : array (N, C), the logits' dtype
-    """
-    z = np.asarray(logits)
-    if z.ndim != 2 or z.shape[0] == 0:
-        raise ValueError(f"logits must have shape (N, C) with N >= 1, got {z.shape}")
-    y = np.asarray(labels)
-    if y.shape != (z.shape[0],) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must be integers of shape ({z.shape[0]},), got {y.dtype} {y.shape}")
-    if y.min() < 0 or y.max() >= z.shape[1]:
-        raise ValueError(f"labels must lie in [0, {z.shape[1]}), got [{y.min()}, {y.max()}]")
-    n = z.shape[0]
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    log_probs = shifted - log_norm  # log softmax, every entry <= 0
-    rows = np.arange(n)
-    loss = float(-log_probs[rows, y].mean())
-    dlogits = np.exp(log_probs)
-    dlogits[rows, y] -= 1
-    dlogits /= np.asarray(n, dtype=dlogits.dtype)
-    return loss, dlogits
 
 
 def build_classifier_network(

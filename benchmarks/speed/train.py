@@ -66,18 +66,12 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-
-from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
-
-from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
-from ganlib.gan import CONFIGS, GAN  # noqa: E402
+from benchmarks.harness import REPO, cpu_model, loadavg
+from ganlib.data.mnist import load_mnist, to_tanh_range
+from ganlib.gan import CONFIGS, GAN
 
 pc = time.perf_counter
 
@@ -503,8 +497,8 @@ def memory_child(threads: int) -> None:
 
 
 def run_memory_epoch(threads: int) -> dict | None:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--_memory-child", "--threads", str(threads)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "benchmarks.speed.train", "--_memory-child", "--threads", str(threads)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     for line in proc.stdout.splitlines():
         if line.startswith("MEMORY_CHILD "):
             return json.loads(line[len("MEMORY_CHILD ") :])

@@ -69,12 +69,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-
-from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
-
+from benchmarks.harness import REPO as ROOT  # noqa: E402
+from benchmarks.harness import cpu_model, loadavg  # noqa: E402
 from ganlib.config import CONFIGS  # noqa: E402
 from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
 from ganlib.evaluation import metrics  # noqa: E402

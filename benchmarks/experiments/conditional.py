@@ -37,16 +37,12 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
-
-from ganlib.condition import balanced_labels  # noqa: E402
-from ganlib.data.paths import default_conditional_generator_path, default_generator_path, display_path  # noqa: E402
-from ganlib.evaluation.classifier import Classifier  # noqa: E402
-from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance  # noqa: E402
-from ganlib.io.checkpoint import load_generator, num_classes_of, sample_generator  # noqa: E402
+from benchmarks.harness import cpu_model, loadavg
+from ganlib.condition import balanced_labels
+from ganlib.data.paths import default_conditional_generator_path, default_generator_path, display_path
+from ganlib.evaluation.classifier import Classifier
+from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance
+from ganlib.io.checkpoint import load_generator, num_classes_of, sample_generator
 
 TARGET_OVERALL, TARGET_EACH = 0.97, 0.93  # issue #12
 

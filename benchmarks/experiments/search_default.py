@@ -79,20 +79,16 @@ from types import SimpleNamespace
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-
-from machine import cpu_model  # noqa: E402 - the script's own folder, first on sys.path
-from machine import load_average as loadavg  # noqa: E402 - the script's own folder, first on sys.path
-
-from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
-from ganlib.gan import CONFIGS, GAN, GANConfig  # noqa: E402
-from ganlib.io.checkpoint import load_generator, sample_generator, save_generator  # noqa: E402
-from ganlib.layers import sigmoid  # noqa: E402
-from ganlib.losses import discriminator_loss, generator_loss  # noqa: E402
-from ganlib.models import build_generator  # noqa: E402
-from ganlib.optim import Adam  # noqa: E402
+from benchmarks.harness import REPO as ROOT
+from benchmarks.harness import cpu_model
+from benchmarks.harness import load_average as loadavg
+from ganlib.data.mnist import load_mnist, to_tanh_range
+from ganlib.gan import CONFIGS, GAN, GANConfig
+from ganlib.io.checkpoint import load_generator, sample_generator, save_generator
+from ganlib.layers import sigmoid
+from ganlib.losses import discriminator_loss, generator_loss
+from ganlib.models import build_generator
+from ganlib.optim import Adam
 
 pc = time.perf_counter
 RESULTS = ROOT / "benchmarks" / "results"
@@ -581,8 +577,9 @@ def cmd_cost_model(a) -> int:
     iteration is modelled as T2 = T1 - G1 + G2: the products use both cores, everything else
     (elementwise numpy) runs on one.
     """
-    import bench_train as bt
     from threadpoolctl import threadpool_limits
+
+    from benchmarks.speed import train as bt
 
     X = load_train()
     cands = [("reference", "reference", {})] + [(name, a.base, parse_spec(spec)) for name, spec in a.cand]
@@ -1087,8 +1084,9 @@ def cmd_curves(a) -> int:
 
 def cmd_profile(a) -> int:
     """Phase breakdown of one iteration of a candidate: time in the matrix products and outside them."""
-    import bench_train as bt  # benchmarks/bench_train.py: the phases and the GEMM list of an iteration
     from threadpoolctl import threadpool_limits
+
+    from benchmarks.speed import train as bt  # the phases and the GEMM list of an iteration
 
     limiter = threadpool_limits(limits=a.threads, user_api="blas")  # noqa: F841
     global pc

@@ -51,14 +51,12 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from ganlib.data.paths import default_generator_path  # noqa: E402
-from ganlib.evaluation.classifier import Classifier  # noqa: E402
-from ganlib.evaluation.metrics import NearestNeighbours  # noqa: E402
-from ganlib.explorer.widget import LatentExplorer, render_png  # noqa: E402
-from ganlib.io.checkpoint import load_generator  # noqa: E402
+from benchmarks.harness import REPO
+from ganlib.data.paths import default_generator_path
+from ganlib.evaluation.classifier import Classifier
+from ganlib.evaluation.metrics import NearestNeighbours
+from ganlib.explorer.widget import LatentExplorer, render_png
+from ganlib.io.checkpoint import load_generator
 
 
 def stats(seconds) -> str:

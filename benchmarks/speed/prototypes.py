@@ -27,19 +27,13 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
-import search_default as S  # noqa: E402
-
-from ganlib.gan import CONFIGS, GAN  # noqa: E402
-from ganlib.layers import Dropout, LeakyReLU, Tanh  # noqa: E402
-from ganlib.optim import Adam  # noqa: E402
+from benchmarks.experiments import search_default as S
+from ganlib.gan import CONFIGS, GAN
+from ganlib.layers import Dropout, LeakyReLU, Tanh
+from ganlib.optim import Adam
 
 
 class _Buffers:

@@ -37,19 +37,15 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from ganlib.condition import balanced_labels, concat_label  # noqa: E402
-from ganlib.config import CONFIGS  # noqa: E402
-from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
-from ganlib.evaluation.classifier import Classifier  # noqa: E402
-from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance  # noqa: E402
-from ganlib.gan import GAN  # noqa: E402
+from ganlib.condition import balanced_labels, concat_label
+from ganlib.config import CONFIGS
+from ganlib.data.mnist import load_mnist, to_tanh_range
+from ganlib.evaluation.classifier import Classifier
+from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance
+from ganlib.gan import GAN
 
 
 def score(gan, net, clf, per_digit: int) -> tuple[np.ndarray, float]:

@@ -1,0 +1,6 @@
+"""Speed benchmarks: each prints its figures beside the machine line and writes nothing committed.
+
+``train``       ganlib's training iteration against the same GAN in PyTorch, side by side
+``explorer``    the latent-space explorer's latency, slider to image
+``prototypes``  the non-GEMM parts of an iteration, each against a faster way to run the same code
+"""

@@ -32,7 +32,8 @@ It also prints
   (256x784x512) and on the iteration's own list of products, both measured in
   every round, and ganlib's fraction of that limit;
 * a per-phase breakdown of one iteration (ganlib and PyTorch side by side,
-  with the GEMM-only time of each phase);
+  with the GEMM-only time of each phase): ganlib's phases are those of its own
+  ``train_iteration``, timed as it runs (``benchmarks.speed.iteration.PhaseTimer``);
 * peak RSS of this process, and of a subprocess that trains ganlib alone for
   one full MNIST epoch (50,000 images, 390 iterations; ``--memory-epoch``).
 
@@ -43,11 +44,11 @@ Usage
 -----
 ::
 
-    python benchmarks/bench_train.py                      # full run (1-2 min on 2 idle cores, estimated)
-    python benchmarks/bench_train.py --quick              # smoke test, a few seconds
-    python benchmarks/bench_train.py --rounds 7 --iterations 150 --threads 2
+    python -m benchmarks.speed.train                      # full run (1-2 min on 2 idle cores, estimated)
+    python -m benchmarks.speed.train --quick              # smoke test, a few seconds
+    python -m benchmarks.speed.train --rounds 7 --iterations 150 --threads 2
     # As on a user's machine, without the OpenBLAS kernel overrides of this environment:
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.speed.train
 
 OPENBLAS_CORETYPE forces OpenBLAS's kernel choice and OPENBLAS_L2_SIZE its
 cache-blocking assumption; both are read when numpy is imported. The script
@@ -61,75 +62,32 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.harness import REPO, cpu_model, loadavg
+from benchmarks import harness
+from benchmarks.harness import clock as pc
+from benchmarks.speed.iteration import (
+    OTHER,
+    PHASES,
+    NumpyGemms,
+    PhaseTimer,
+    by_phase,
+    gemm_flops,
+    gemm_list,
+    representative_gflops,
+)
 from ganlib.data.mnist import load_mnist, to_tanh_range
 from ganlib.gan import CONFIGS, GAN
 
-pc = time.perf_counter
+MEMORY_GOAL_MB = 500
 
-
-# --------------------------------------------------------------------------- helpers
-
-
-def peak_rss_mb(who=resource.RUSAGE_SELF) -> float:
-    r = resource.getrusage(who).ru_maxrss
-    return r / 2**20 if platform.system() == "Darwin" else r / 1024  # bytes on macOS, KiB on Linux
-
-
-def vm_hwm_mb() -> float:
-    """Peak RSS of this process image, from /proc/self/status (Linux), else ru_maxrss.
-
-    A child's ru_maxrss on Linux starts from the parent's peak (it is carried across
-    fork and exec), so a subprocess measures its own peak with VmHWM, which exec resets.
-    """
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mb()
-
-
-def current_rss_mb() -> float:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return float("nan")
-
-
-def blas_info():
-    from threadpoolctl import threadpool_info
-
-    return [i for i in threadpool_info() if i.get("user_api") == "blas"]
-
-
-def numpy_blas_threads() -> int:
-    info = blas_info()
-    return int(info[0]["num_threads"]) if info else 1
-
-
-def describe_pool(i: dict) -> str:
-    keys = ("internal_api", "prefix", "version", "architecture", "threading_layer", "num_threads")
-    return ", ".join(f"{k}={i.get(k)}" for k in keys if k in i)
-
-
-def spread(values) -> str:
-    med = statistics.median(values)
-    return (
-        f"median {med:8.1f}  min {min(values):8.1f}  max {max(values):8.1f}  "
-        f"(max-min)/median {100 * (max(values) - min(values)) / med:5.1f}%"
-    )
+# --------------------------------------------------------------------------- the reference
 
 
 def check_reference(cfg) -> list[str]:
@@ -157,65 +115,11 @@ def check_reference(cfg) -> list[str]:
     return [f"{k}={getattr(cfg, k)!r} (expected {v!r})" for k, v in expected.items() if getattr(cfg, k) != v]
 
 
-# --------------------------------------------------------------------------- GEMM accounting
-
-
-def gemm_list(cfg):
-    """Every matrix product of one training iteration as (phase, kind, M, K, N); FLOPs = 2*M*K*N.
-
-    kind "fwd": out(M,N) = x(M,K) @ W(K,N); "dW": dW(K,N) = x.T @ dout; "dx": dx(M,K) = dout(M,N) @ W.T.
-    Only gradients that are needed: no dx for G's first layer (z is not trained) nor for
-    D's first layer in the D step (the images are data), no D weight gradients in the G step.
-    """
-    m = cfg.batch_size
-    g = [cfg.latent_dim, *cfg.g_hidden, cfg.data_dim]
-    d = [cfg.data_dim, *cfg.d_hidden, 1]
-    g_layers, d_layers = list(zip(g[:-1], g[1:])), list(zip(d[:-1], d[1:]))
-    out = []
-    out += [("D step: G forward", "fwd", m, k, n) for k, n in g_layers]
-    out += [("D step: D forward (2m)", "fwd", 2 * m, k, n) for k, n in d_layers]
-    out += [("D step: D backward", "dW", 2 * m, k, n) for k, n in d_layers]
-    out += [("D step: D backward", "dx", 2 * m, k, n) for k, n in d_layers[1:]]
-    out += [("G step: G forward", "fwd", m, k, n) for k, n in g_layers]
-    out += [("G step: D forward", "fwd", m, k, n) for k, n in d_layers]
-    out += [("G step: D backward (dx)", "dx", m, k, n) for k, n in d_layers]
-    out += [("G step: G backward", "dW", m, k, n) for k, n in g_layers]
-    out += [("G step: G backward", "dx", m, k, n) for k, n in g_layers[1:]]
-    return out
-
-
-def gemm_flops(gemms) -> int:
-    return sum(2 * M * K * N for _, _, M, K, N in gemms)
-
-
-class NumpyGemms:
-    """The iteration's products with numpy, in the layouts ganlib's Dense uses."""
-
-    def __init__(self, gemms, rng):
-        self.calls = []
-        for _, kind, M, K, N in gemms:
-            x = rng.standard_normal((M, K), dtype=np.float32)
-            W = rng.standard_normal((K, N), dtype=np.float32) * 0.05
-            dout = rng.standard_normal((M, N), dtype=np.float32)
-            if kind == "fwd":
-                self.calls.append(lambda x=x, W=W: x @ W)
-            elif kind == "dW":
-                gW = np.empty((K, N), np.float32)
-                self.calls.append(lambda x=x, dout=dout, gW=gW: np.matmul(x.T, dout, out=gW))
-            else:
-                self.calls.append(lambda dout=dout, W=W: dout @ W.T)
-
-    def run(self) -> list[float]:
-        times = []
-        for call in self.calls:
-            t = pc()
-            call()
-            times.append(pc() - t)  # noqa: E702
-        return times
+# --------------------------------------------------------------------------- PyTorch
 
 
 class TorchGemms:
-    """The same products with torch.mm, in the layouts nn.Linear's autograd uses (W stored (N, K))."""
+    """The iteration's products with torch.mm, in the layouts nn.Linear's autograd uses (W stored (N, K))."""
 
     def __init__(self, gemms, torch):
         g = torch.Generator().manual_seed(0)
@@ -236,25 +140,13 @@ class TorchGemms:
         for call in self.calls:
             t = pc()
             call()
-            times.append(pc() - t)  # noqa: E702
+            times.append(pc() - t)
         return times
 
 
-def representative_gflops(a, b, reps: int, mm) -> float:
-    """Median sgemm GFLOP/s of a @ b over reps calls."""
-    flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
-    times = []
-    for _ in range(reps):
-        t = pc()
-        mm(a, b)
-        times.append(pc() - t)  # noqa: E702
-    return flops / statistics.median(times) / 1e9
-
-
-# --------------------------------------------------------------------------- PyTorch model
-
-
 class TorchGAN:
+    """The reference GAN in PyTorch: the same shapes, initial weights, losses and optimizer settings."""
+
     def __init__(self, cfg, gan, torch):
         nn = torch.nn
         self.torch, self.cfg, self.m = torch, cfg, cfg.batch_size
@@ -312,154 +204,61 @@ class TorchGAN:
         self._set_d_trainable(True)
         return loss_d.item(), loss_g.item(), d_real, d_fake
 
-    def phased_iteration(self, real, t: dict):
-        """The same iteration, split into timed phases (the G step's backward split with autograd.grad)."""
+    def phased_iteration(self, real, t: dict) -> float:
+        """The same iteration, each phase timed into ``t[phase]`` (lists), under the phase names of
+        ganlib's breakdown; the G step's backward is split with autograd.grad. Joining the real and
+        fake batches counts as "other", as it does for ganlib. Returns the whole iteration's seconds."""
         torch, m = self.torch, self.m
-        t0 = pc()
+        now = {}
+        last = [pc()]
+        start = last[0]
+
+        def lap(phase):
+            t1 = pc()
+            now[phase] = now.get(phase, 0.0) + t1 - last[0]
+            last[0] = t1
+
         z = torch.randn(m, self.cfg.latent_dim)
-        t1 = pc()  # noqa: E702
+        lap(PHASES[0])
         fake = self.G(z).detach()
-        t2 = pc()  # noqa: E702
-        logits = self.D(torch.cat([real, fake]))
-        t3 = pc()  # noqa: E702
+        lap("D step: G forward")
+        both = torch.cat([real, fake])
+        lap(OTHER)
+        logits = self.D(both)
+        lap("D step: D forward (2m)")
         loss_d = self.bce(logits[:m], self.ones) + self.bce(logits[m:], self.zeros)
-        t4 = pc()  # noqa: E702
+        lap("D step: loss")
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
-        t5 = pc()  # noqa: E702
+        lap("D step: D backward")
         self.opt_D.step()
-        t6 = pc()  # noqa: E702
+        lap("D step: Adam D")
         torch.sigmoid(logits[:m]).mean().item()
-        torch.sigmoid(logits[m:]).mean().item()  # noqa: E702
+        torch.sigmoid(logits[m:]).mean().item()
         loss_d.item()
-        t7 = pc()  # noqa: E702
         self._set_d_trainable(False)
+        lap(OTHER)
         z = torch.randn(m, self.cfg.latent_dim)
-        t8 = pc()  # noqa: E702
+        lap(PHASES[0])
         fake = self.G(z)
-        t9 = pc()  # noqa: E702
+        lap("G step: G forward")
         lf = self.D(fake)
-        t10 = pc()  # noqa: E702
+        lap("G step: D forward")
         loss_g = self.bce(lf, self.ones_g)
-        t11 = pc()  # noqa: E702
+        lap("G step: loss")
         self.opt_G.zero_grad(set_to_none=True)
         (dfake,) = torch.autograd.grad(loss_g, fake, retain_graph=False)
-        t12 = pc()  # noqa: E702
+        lap("G step: D backward (dx)")
         fake.backward(dfake)
-        t13 = pc()  # noqa: E702
+        lap("G step: G backward")
         self.opt_G.step()
-        t14 = pc()  # noqa: E702
+        lap("G step: Adam G")
         self._set_d_trainable(True)
         loss_g.item()
-        t15 = pc()  # noqa: E702
-        add_phases(
-            t,
-            [
-                (t1 - t0) + (t8 - t7),
-                t2 - t1,
-                t3 - t2,
-                t4 - t3,
-                t5 - t4,
-                t6 - t5,
-                t9 - t8,
-                t10 - t9,
-                t11 - t10,
-                t12 - t11,
-                t13 - t12,
-                t14 - t13,
-                (t7 - t6) + (t15 - t14),
-            ],
-        )
-        return t15 - t0
-
-
-# --------------------------------------------------------------------------- ganlib phases
-
-PHASES = [
-    "sample z (both steps)",
-    "D step: G forward",
-    "D step: D forward (2m)",
-    "D step: loss",
-    "D step: D backward",
-    "D step: Adam D",
-    "G step: G forward",
-    "G step: D forward",
-    "G step: loss",
-    "G step: D backward (dx)",
-    "G step: G backward",
-    "G step: Adam G",
-    "other (means, bookkeeping)",
-]
-
-
-def add_phases(t: dict, values):
-    for name, v in zip(PHASES, values):
-        t.setdefault(name, []).append(v)
-
-
-def ganlib_phased_iteration(gan, x_real, t: dict):
-    """GAN.discriminator_step + GAN.generator_step of ganlib/gan.py, split into timed phases.
-
-    Uses only GAN's public parts (G, D, opt_G, opt_D, sample_latent, the losses). If gan.py's step
-    changes, compare "sum of phases" with the measured train_iteration row of the table.
-    """
-    from ganlib.layers import sigmoid
-    from ganlib.losses import discriminator_loss, generator_loss
-
-    cfg, m = gan.config, len(x_real)
-    t0 = pc()
-    z = gan.sample_latent(m)
-    t1 = pc()  # noqa: E702
-    x_fake = gan.G.forward(z)
-    t2 = pc()  # noqa: E702
-    logits = gan.D.forward(np.concatenate([x_real, x_fake]))
-    t3 = pc()  # noqa: E702
-    loss, d_real, d_fake = discriminator_loss(logits[:m], logits[m:], cfg.real_label)
-    t4 = pc()  # noqa: E702
-    gan.D.backward(np.concatenate([d_real, d_fake]), need_dx=False)
-    t5 = pc()  # noqa: E702
-    gan.opt_D.step()
-    t6 = pc()  # noqa: E702
-    float(sigmoid(logits[:m]).mean())
-    float(sigmoid(logits[m:]).mean())
-    np.isfinite(loss)
-    t7 = pc()  # noqa: E702
-    z = gan.sample_latent(m)
-    t8 = pc()  # noqa: E702
-    x_fake = gan.G.forward(z)
-    t9 = pc()  # noqa: E702
-    lf = gan.D.forward(x_fake)
-    t10 = pc()  # noqa: E702
-    loss_g, dlogits = generator_loss(lf, cfg.generator_loss)
-    t11 = pc()  # noqa: E702
-    dx_fake = gan.D.backward(dlogits, need_param_grads=False)
-    t12 = pc()  # noqa: E702
-    gan.G.backward(dx_fake, need_dx=False)
-    t13 = pc()  # noqa: E702
-    gan.opt_G.step()
-    t14 = pc()  # noqa: E702
-    gan.iteration += 1
-    np.isfinite(loss_g)
-    t15 = pc()  # noqa: E702
-    add_phases(
-        t,
-        [
-            (t1 - t0) + (t8 - t7),
-            t2 - t1,
-            t3 - t2,
-            t4 - t3,
-            t5 - t4,
-            t6 - t5,
-            t9 - t8,
-            t10 - t9,
-            t11 - t10,
-            t12 - t11,
-            t13 - t12,
-            t14 - t13,
-            (t7 - t6) + (t15 - t14),
-        ],
-    )
-    return t15 - t0
+        lap(OTHER)
+        for phase, seconds in now.items():
+            t.setdefault(phase, []).append(seconds)
+        return last[0] - start
 
 
 # --------------------------------------------------------------------------- memory epoch (subprocess)
@@ -467,38 +266,31 @@ def ganlib_phased_iteration(gan, x_real, t: dict):
 
 def memory_child(threads: int) -> None:
     """Train ganlib alone for one epoch; print one JSON line with its peak RSS and timing."""
-    from threadpoolctl import threadpool_limits
-
-    limiter = threadpool_limits(limits=threads, user_api="blas")  # noqa: F841  (kept alive)
-    rss_start = current_rss_mb()
+    harness.limit_threads(threads)
+    rss_start = harness.current_rss_mb()
     X = to_tanh_range(load_mnist("train")[0])
-    rss_data = current_rss_mb()
+    rss_data = harness.current_rss_mb()
     gan = GAN(CONFIGS["reference"])
     t = pc()
     history = gan.train(X, epochs=1)
     elapsed = pc() - t
-    print(
-        "MEMORY_CHILD "
-        + json.dumps(
-            {
-                "peak_rss_mb": vm_hwm_mb(),
-                "ru_maxrss_mb": peak_rss_mb(),
-                "rss_start_mb": rss_start,
-                "rss_after_data_mb": rss_data,
-                "rss_end_mb": current_rss_mb(),
-                "iterations": len(history),
-                "seconds": elapsed,
-                "images": len(history) * gan.config.batch_size,
-                "torch_imported": "torch" in sys.modules,
-            }
-        ),
-        flush=True,
-    )
+    record = {
+        "peak_rss_mb": harness.vm_hwm_mb(),
+        "ru_maxrss_mb": harness.peak_rss_mb(),
+        "rss_start_mb": rss_start,
+        "rss_after_data_mb": rss_data,
+        "rss_end_mb": harness.current_rss_mb(),
+        "iterations": len(history),
+        "seconds": elapsed,
+        "images": len(history) * gan.config.batch_size,
+        "torch_imported": "torch" in sys.modules,
+    }
+    print("MEMORY_CHILD " + json.dumps(record), flush=True)
 
 
 def run_memory_epoch(threads: int) -> dict | None:
     cmd = [sys.executable, "-m", "benchmarks.speed.train", "--_memory-child", "--threads", str(threads)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=harness.REPO)
     for line in proc.stdout.splitlines():
         if line.startswith("MEMORY_CHILD "):
             return json.loads(line[len("MEMORY_CHILD ") :])
@@ -506,89 +298,102 @@ def run_memory_epoch(threads: int) -> dict | None:
     return None
 
 
-# --------------------------------------------------------------------------- main
+# --------------------------------------------------------------------------- the run, step by step
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--iterations", type=int, default=None, help="iterations per round and framework (default 100)")
-    p.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 5)")
-    p.add_argument("--warmup", type=int, default=None, help="warm-up iterations of each (default 15)")
-    p.add_argument("--phase-repeats", type=int, default=None, help="iterations timed phase by phase (default 60)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="threads for numpy's BLAS and torch (default: what numpy's BLAS uses now)",
-    )
-    p.add_argument("--quick", action="store_true", help="tiny run for smoke testing (no memory epoch)")
-    p.add_argument(
-        "--memory-epoch",
-        dest="memory_epoch",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="train one epoch in a subprocess and report its peak RSS (default: on unless --quick)",
-    )
-    p.add_argument("--_memory-child", dest="memory_child", action="store_true", help=argparse.SUPPRESS)
-    a = p.parse_args(argv)
+@dataclass
+class Settings:
+    iterations: int
+    rounds: int
+    warmup: int
+    phase_repeats: int
+    gemm_repeats: int
+    memory_epoch: bool
+    threads: int | None
 
-    if a.memory_child:
-        memory_child(a.threads or numpy_blas_threads())
-        return 0
+    @classmethod
+    def from_args(cls, a) -> Settings:
+        q = a.quick
+        return cls(
+            iterations=a.iterations or (5 if q else 100),
+            rounds=a.rounds or (2 if q else 5),
+            warmup=a.warmup if a.warmup is not None else (2 if q else 15),
+            phase_repeats=a.phase_repeats or (4 if q else 60),
+            gemm_repeats=2 if q else 10,
+            memory_epoch=(not q) if a.memory_epoch is None else a.memory_epoch,
+            threads=a.threads,
+        )
 
-    q = a.quick
-    iterations = a.iterations or (5 if q else 100)
-    rounds = a.rounds or (2 if q else 5)
-    warmup = a.warmup if a.warmup is not None else (2 if q else 15)
-    phase_reps = a.phase_repeats or (4 if q else 60)
-    gemm_reps = 2 if q else 10
-    memory_epoch = (not q) if a.memory_epoch is None else a.memory_epoch
-    t_start = pc()
 
-    # ---- environment (numpy's BLAS is described before torch is imported) ----
+@dataclass
+class Race:
+    """Both frameworks on the same minibatches, and the iteration's products with numpy and torch.mm."""
+
+    cfg: object
+    gan: GAN
+    tgan: TorchGAN
+    batches: list
+    tbatches: list
+    gemms: list
+    np_gemms: NumpyGemms
+    th_gemms: TorchGemms
+    rep: tuple  # (a, b, a_torch, b_torch): the representative 256x784x512 product
+
+    @property
+    def m(self) -> int:
+        return self.cfg.batch_size
+
+    def run_ganlib(self, n: int) -> tuple[float, float]:
+        t0, c0 = pc(), time.process_time()
+        for i in range(n):
+            self.gan.train_iteration([self.batches[i % len(self.batches)]])
+        return pc() - t0, time.process_time() - c0
+
+    def run_torch(self, n: int) -> tuple[float, float]:
+        t0, c0 = pc(), time.process_time()
+        for i in range(n):
+            self.tgan.iteration(self.tbatches[i % len(self.tbatches)])
+        return pc() - t0, time.process_time() - c0
+
+
+def describe_environment() -> str:
+    """Print Python, numpy, the CPU and numpy's BLAS (before torch is imported); returns the kernel."""
     print("== environment")
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
-        f"CPU: {cpu_model()}, os.cpu_count()={os.cpu_count()}, "
-        f"affinity={len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 'n/a'}"
+        f"CPU: {harness.cpu_model()}, os.cpu_count()={os.cpu_count()}, affinity={harness.cores()}"
     )
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        print(f"  {var}={os.environ[var]!r}" if var in os.environ else f"  {var} unset")
-    pools = blas_info()
-    for i in pools:
-        print(f"  numpy BLAS: {describe_pool(i)}")
+    for line in harness.openblas_variables():
+        print(f"  {line}")
+    pools = harness.blas_pools()
+    for pool in pools:
+        print(f"  numpy BLAS: {harness.describe_pool(pool)}")
     if not pools:
         print("  numpy BLAS: not found by threadpoolctl")
-    kernel = pools[0].get("architecture", "unknown") if pools else "unknown"
+    kernel = harness.blas_kernel()
     print(f"  numpy BLAS kernel that runs: {kernel}")
+    return kernel
 
-    from threadpoolctl import threadpool_limits
 
-    threads = a.threads or numpy_blas_threads()
-    limiter = threadpool_limits(limits=threads, user_api="blas")  # noqa: F841  (kept alive for the run)
-
-    import torch
-
-    try:
-        torch.set_num_interop_threads(1)
-        interop_note = ""
-    except RuntimeError as exc:
-        interop_note = f" (set_num_interop_threads(1) refused: {exc})"
-    torch.set_num_threads(threads)
+def start_torch(threads: int):
+    """Import torch with the same threads as numpy's BLAS and print its set-up."""
+    torch = harness.require_torch()
+    note = harness.limit_torch_threads(torch, threads)
     torch.manual_seed(0)
     mkl = "MKL" if torch.backends.mkl.is_available() else "no MKL"
     print(
         f"torch {torch.__version__} ({mkl}, mkldnn={torch.backends.mkldnn.is_available()}), "
-        f"threads={torch.get_num_threads()}, interop={torch.get_num_interop_threads()}{interop_note}"
+        f"threads={torch.get_num_threads()}, interop={torch.get_num_interop_threads()}{f' ({note})' if note else ''}"
     )
     print(
-        f"threads used: numpy BLAS {numpy_blas_threads()}, torch {torch.get_num_threads()}; "
-        f"load average at start: {loadavg()}"
+        f"threads used: numpy BLAS {harness.blas_threads()}, torch {torch.get_num_threads()}; "
+        f"load average at start: {harness.loadavg()}"
     )
+    return torch
 
-    # ---- data and models ----
+
+def prepare(s: Settings, torch) -> tuple[Race, np.ndarray]:
+    """The reference GAN in both frameworks, the minibatches and the product lists; returns them and X."""
     cfg = CONFIGS["reference"]
     for d in check_reference(cfg):
         print(f"  WARNING: CONFIGS['reference'] differs from the benchmark's reference: {d}")
@@ -597,75 +402,80 @@ def main(argv=None) -> int:
     X = to_tanh_range(load_mnist("train")[0])
     print(f"MNIST train {X.shape} {X.dtype} loaded in {pc() - t:.1f} s (not timed below)")
     order = np.random.default_rng(123).permutation(len(X))
-    n_batches = min(max(iterations, warmup, phase_reps), len(X) // m)
+    n_batches = min(max(s.iterations, s.warmup, s.phase_repeats), len(X) // m)
     batches = [np.ascontiguousarray(X[np.sort(order[i * m : (i + 1) * m])]) for i in range(n_batches)]
-    tbatches = [torch.from_numpy(b) for b in batches]  # shares memory: the same data for both
-
     gan = GAN(cfg)
-    tgan = TorchGAN(cfg, gan, torch)
-
-    def run_ganlib(n):
-        t0, c0 = pc(), time.process_time()
-        for i in range(n):
-            gan.train_iteration([batches[i % n_batches]])
-        return pc() - t0, time.process_time() - c0
-
-    def run_torch(n):
-        t0, c0 = pc(), time.process_time()
-        for i in range(n):
-            tgan.iteration(tbatches[i % n_batches])
-        return pc() - t0, time.process_time() - c0
-
     gemms = gemm_list(cfg)
-    flops = gemm_flops(gemms)
-    np_gemms = NumpyGemms(gemms, np.random.default_rng(0))
-    th_gemms = TorchGemms(gemms, torch)
     rng = np.random.default_rng(1)
     rep_a = rng.standard_normal((2 * m, 784), dtype=np.float32)
     rep_b = rng.standard_normal((784, 512), dtype=np.float32)
-    rep_at, rep_bt = torch.from_numpy(rep_a), torch.from_numpy(rep_b)
+    race = Race(
+        cfg=cfg,
+        gan=gan,
+        tgan=TorchGAN(cfg, gan, torch),
+        batches=batches,
+        tbatches=[torch.from_numpy(b) for b in batches],  # shares memory: the same data for both
+        gemms=gemms,
+        np_gemms=NumpyGemms(gemms, np.random.default_rng(0)),
+        th_gemms=TorchGemms(gemms, torch),
+        rep=(rep_a, rep_b, torch.from_numpy(rep_a), torch.from_numpy(rep_b)),
+    )
+    return race, X
 
-    print(f"\n== warm-up: {warmup} iterations each")
-    run_ganlib(warmup)
-    run_torch(warmup)  # noqa: E702
-    np_gemms.run()
-    th_gemms.run()  # noqa: E702
 
-    # ---- alternating rounds ----
-    print(f"== {rounds} rounds x {iterations} iterations (batch {m}), alternating ganlib / torch")
-    sps = {"ganlib": [], "torch": []}
-    cpu_ms = {"ganlib": [], "torch": []}  # CPU time of all threads per iteration (includes spin-waiting)
-    gemm_np_round, gemm_th_round, rep_np_round, rep_th_round = [], [], [], []
-    for r in range(rounds):
-        pair = ("ganlib", "torch") if r % 2 == 0 else ("torch", "ganlib")
-        for name in pair:
-            dt, cpu = run_ganlib(iterations) if name == "ganlib" else run_torch(iterations)
-            sps[name].append(iterations * m / dt)
-            cpu_ms[name].append(1e3 * cpu / iterations)
+def run_rounds(race: Race, s: Settings, torch) -> dict:
+    """Warm up, then alternate ganlib and torch in ABBA rounds, with the products measured in every round."""
+    print(f"\n== warm-up: {s.warmup} iterations each")
+    race.run_ganlib(s.warmup)
+    race.run_torch(s.warmup)
+    race.np_gemms.run()
+    race.th_gemms.run()
+    print(f"== {s.rounds} rounds x {s.iterations} iterations (batch {race.m}), alternating ganlib / torch")
+    r = {"sps": {"ganlib": [], "torch": []}, "cpu_ms": {"ganlib": [], "torch": []}}
+    r.update(gemm_np=[], gemm_th=[], rep_np=[], rep_th=[])
+
+    def one(name, run):
+        def go():
+            dt, cpu = run(s.iterations)
+            r["sps"][name].append(s.iterations * race.m / dt)
+            r["cpu_ms"][name].append(1e3 * cpu / s.iterations)  # all threads, including spin-waiting
+
+        return go
+
+    def after_round(i, _):
         tn, tt = [], []
-        for _ in range(gemm_reps):
-            a_ = np_gemms.run()
-            b_ = th_gemms.run()  # noqa: E702
-            tn.append(sum(a_))
-            tt.append(sum(b_))  # noqa: E702
-        gemm_np_round.append(statistics.median(tn))
-        gemm_th_round.append(statistics.median(tt))
-        rep_np_round.append(representative_gflops(rep_a, rep_b, 2 * gemm_reps, np.matmul))
-        rep_th_round.append(representative_gflops(rep_at, rep_bt, 2 * gemm_reps, torch.mm))
+        for _ in range(s.gemm_repeats):
+            tn.append(sum(race.np_gemms.run()))
+            tt.append(sum(race.th_gemms.run()))
+        r["gemm_np"].append(statistics.median(tn))
+        r["gemm_th"].append(statistics.median(tt))
+        a, b, at, bt = race.rep
+        r["rep_np"].append(representative_gflops(a, b, 2 * s.gemm_repeats, np.matmul))
+        r["rep_th"].append(representative_gflops(at, bt, 2 * s.gemm_repeats, torch.mm))
+        g, t = r["sps"]["ganlib"][-1], r["sps"]["torch"][-1]
         print(
-            f"  round {r + 1}: ganlib {sps['ganlib'][-1]:8.1f} samples/s, torch {sps['torch'][-1]:8.1f} samples/s, "
-            f"ratio {sps['ganlib'][-1] / sps['torch'][-1]:.2f}; sgemm 256x784x512 numpy {rep_np_round[-1]:.1f} "
-            f"GFLOP/s, torch {rep_th_round[-1]:.1f} GFLOP/s; load {loadavg()}"
+            f"  round {i + 1}: ganlib {g:8.1f} samples/s, torch {t:8.1f} samples/s, ratio {g / t:.2f}; "
+            f"sgemm 256x784x512 numpy {r['rep_np'][-1]:.1f} GFLOP/s, torch {r['rep_th'][-1]:.1f} GFLOP/s; "
+            f"load {harness.loadavg()}"
         )
 
+    harness.interleaved(
+        {"ganlib": one("ganlib", race.run_ganlib), "torch": one("torch", race.run_torch)}, s.rounds, after_round
+    )
+    return r
+
+
+def report_throughput(race: Race, r: dict) -> float:
+    """The medians over rounds, their ratio (the headline) and a warning if the run was noisy."""
+    sps, m = r["sps"], race.m
     med_g, med_t = statistics.median(sps["ganlib"]), statistics.median(sps["torch"])
     ratio = med_g / med_t
     paired = [g / t for g, t in zip(sps["ganlib"], sps["torch"])]
     print("\n== throughput (samples/s = real images consumed per second)")
     for name, med in (("ganlib", med_g), ("torch", med_t)):
         print(
-            f"  {name:<6}: {spread(sps[name])}   ({1e3 * m / med:.1f} ms/iteration, "
-            f"CPU {statistics.median(cpu_ms[name]):.1f} ms/iteration over all threads)"
+            f"  {name:<6}: {harness.describe_spread(sps[name])}   ({1e3 * m / med:.1f} ms/iteration, "
+            f"CPU {statistics.median(r['cpu_ms'][name]):.1f} ms/iteration over all threads)"
         )
     print(
         f"  ratio ganlib/torch (ratio of medians): {ratio:.3f}; per-round ratios: "
@@ -674,124 +484,169 @@ def main(argv=None) -> int:
     noisy = []
     if max(max(v) - min(v) for v in sps.values()) > 0.10 * min(med_g, med_t):
         noisy.append("the spread over rounds exceeds 10%")
-    try:
-        if os.getloadavg()[0] > (os.cpu_count() or 1):
-            noisy.append(f"the load average {os.getloadavg()[0]:.1f} exceeds the {os.cpu_count()} cores")
-    except OSError:
-        pass
+    if harness.busy():
+        noisy.append(f"the load average {harness.load_average()[0]:.1f} exceeds the {harness.cores()} cores")
     if noisy:
         print(f"  WARNING: noisy measurement ({'; '.join(noisy)}): repeat, raise --rounds, or try --threads 1")
+    return ratio
 
-    # ---- GEMM-bound limit ----
-    rep_gf = statistics.median(rep_np_round)
-    list_ms = 1e3 * statistics.median(gemm_np_round)
-    list_th_ms = 1e3 * statistics.median(gemm_th_round)
+
+def report_gemm_limit(race: Race, r: dict) -> None:
+    """How close each framework comes to the time of its matrix products alone."""
+    m, flops = race.m, gemm_flops(race.gemms)
+    med_g, med_t = statistics.median(r["sps"]["ganlib"]), statistics.median(r["sps"]["torch"])
+    rep_gf = statistics.median(r["rep_np"])
+    list_ms, list_th_ms = 1e3 * statistics.median(r["gemm_np"]), 1e3 * statistics.median(r["gemm_th"])
     limit_rep_ms = flops / rep_gf / 1e6
     print("\n== GEMM-bound limit")
     print(
-        f"  one iteration = {len(gemms)} matrix products, {flops / 1e9:.3f} GFLOP "
+        f"  one iteration = {len(race.gemms)} matrix products, {flops / 1e9:.3f} GFLOP "
         f"({flops / m / 1e6:.2f} MFLOP per real image)"
     )
     print(
         f"  numpy sgemm 256x784x512: {rep_gf:.1f} GFLOP/s (median over rounds; "
-        f"torch.mm {statistics.median(rep_th_round):.1f})"
+        f"torch.mm {statistics.median(r['rep_th']):.1f})"
     )
+    limit = m / limit_rep_ms * 1e3
     print(
         f"  at that throughput GEMMs alone take {limit_rep_ms:.1f} ms/iteration -> limit "
-        f"{m / limit_rep_ms * 1e3:.0f} samples/s; ganlib reaches {med_g / (m / limit_rep_ms * 1e3):.1%} "
-        f"of it, torch {med_t / (m / limit_rep_ms * 1e3):.1%}"
+        f"{limit:.0f} samples/s; ganlib reaches {med_g / limit:.1%} of it, torch {med_t / limit:.1%}"
     )
     print(
         f"  the iteration's own products, timed one by one: numpy {list_ms:.1f} ms "
         f"({flops / list_ms / 1e6:.1f} GFLOP/s) -> limit {m / list_ms * 1e3:.0f} samples/s, ganlib at "
         f"{med_g / (m / list_ms * 1e3):.1%}; torch.mm {list_th_ms:.1f} ms ({flops / list_th_ms / 1e6:.1f} GFLOP/s)"
     )
-    frac_rounds = [sps["ganlib"][i] / (m / gemm_np_round[i]) for i in range(rounds)]
-    print(f"  ganlib fraction of the own-products limit, per round: {', '.join(f'{x:.0%}' for x in frac_rounds)}")
+    fractions = [g / (m / t) for g, t in zip(r["sps"]["ganlib"], r["gemm_np"])]
+    print(f"  ganlib fraction of the own-products limit, per round: {', '.join(f'{x:.0%}' for x in fractions)}")
     print(
         f"  time outside the products: ganlib {1e3 * m / med_g - list_ms:.1f} ms/iteration "
         f"({1 - list_ms / (1e3 * m / med_g):.0%}), torch {1e3 * m / med_t - list_th_ms:.1f} ms/iteration "
         f"({1 - list_th_ms / (1e3 * m / med_t):.0%}) (vs its own torch.mm time)"
     )
 
-    # ---- per-phase breakdown ----
-    print(f"\n== per-phase breakdown of one iteration (median over {phase_reps} iterations, ms)")
-    tg, tt_, full_g, full_t, phase_gemm_np, phase_gemm_th = {}, {}, [], [], [], []
-    try:
-        for i in range(phase_reps):
-            b, tb = batches[i % n_batches], tbatches[i % n_batches]
-            ganlib_phased_iteration(gan, b, tg)
-            t0 = pc()
-            gan.train_iteration([b])
-            full_g.append(pc() - t0)  # noqa: E702
-            tgan.phased_iteration(tb, tt_)
-            t0 = pc()
-            tgan.iteration(tb)
-            full_t.append(pc() - t0)  # noqa: E702
-            phase_gemm_np.append(np_gemms.run())
-            phase_gemm_th.append(th_gemms.run())  # noqa: E702
-        # GEMM-only columns from the same loop, so that they see the same machine load.
-        gemm_med = np.median(np.array(phase_gemm_np), axis=0) * 1e3
-        gemm_th_med = np.median(np.array(phase_gemm_th), axis=0) * 1e3
-        by_phase, by_phase_th = {}, {}
-        for (ph, *_), v, w in zip(gemms, gemm_med, gemm_th_med):
-            by_phase[ph] = by_phase.get(ph, 0.0) + v
-            by_phase_th[ph] = by_phase_th.get(ph, 0.0) + w
-        hdr = f"  {'phase':<28}{'ganlib':>9}{'numpy GEMM':>12}{'non-GEMM':>10}{'torch':>9}{'torch.mm':>10}"
-        print(hdr)
-        print("  " + "-" * (len(hdr) - 2))
-        sums = [0.0, 0.0, 0.0, 0.0]
-        for name in PHASES:
-            g = 1e3 * statistics.median(tg[name])
-            th = 1e3 * statistics.median(tt_[name])
-            ge, gt = by_phase.get(name, 0.0), by_phase_th.get(name, 0.0)
-            sums = [sums[0] + g, sums[1] + ge, sums[2] + th, sums[3] + gt]
-            gtxt = f"{ge:12.2f}" if name in by_phase else f"{'':>12}"
-            ttxt = f"{gt:10.2f}" if name in by_phase else f"{'':>10}"
-            print(f"  {name:<28}{g:9.2f}{gtxt}{g - ge:10.2f}{th:9.2f}{ttxt}")
-        print("  " + "-" * (len(hdr) - 2))
-        print(
-            f"  {'sum of phases':<28}{sums[0]:9.2f}{sums[1]:12.2f}{sums[0] - sums[1]:10.2f}{sums[2]:9.2f}{sums[3]:10.2f}"
-        )
-        print(
-            f"  {'whole iteration (measured)':<28}{1e3 * statistics.median(full_g):9.2f}{'':>22}"
-            f"{1e3 * statistics.median(full_t):9.2f}"
-        )
-        print(
-            "  ganlib = GAN.discriminator_step/generator_step split with perf_counter; numpy GEMM = the "
-            "phase's matrix products alone\n  (layouts as in ganlib's Dense); non-GEMM = ganlib - numpy GEMM; "
-            "torch = the same phases of the PyTorch loop\n  (its G-step backward split with autograd.grad); "
-            "torch.mm = the phase's products with torch.mm. Forward rows include the bias add\n"
-            "  and activations; backward rows the activation derivatives and bias gradients."
-        )
-    except Exception as exc:  # the breakdown mirrors gan.py's internals; never lose the main result
-        print(f"  breakdown unavailable: {type(exc).__name__}: {exc}")
 
-    # ---- memory ----
+def measure_phases(race: Race, repeats: int) -> dict:
+    """Each framework's phases, its whole iteration, and the products alone, in the same loop (the same load)."""
+    timer = PhaseTimer(race.gan)
+    torch_phases, full_g, full_t, gemm_np, gemm_th = {}, [], [], [], []
+    for i in range(repeats):
+        b, tb = race.batches[i % len(race.batches)], race.tbatches[i % len(race.tbatches)]
+        timer.iteration([b])
+        t0 = pc()
+        race.gan.train_iteration([b])
+        full_g.append(pc() - t0)
+        race.tgan.phased_iteration(tb, torch_phases)
+        t0 = pc()
+        race.tgan.iteration(tb)
+        full_t.append(pc() - t0)
+        gemm_np.append(race.np_gemms.run())
+        gemm_th.append(race.th_gemms.run())
+    return {
+        "ganlib": {k: 1e3 * v for k, v in timer.medians().items()},
+        "torch": {k: 1e3 * statistics.median(v) for k, v in torch_phases.items()},
+        "gemm_np": by_phase(race.gemms, np.median(np.array(gemm_np), axis=0) * 1e3),
+        "gemm_th": by_phase(race.gemms, np.median(np.array(gemm_th), axis=0) * 1e3),
+        "whole_ganlib": 1e3 * statistics.median(full_g),
+        "whole_torch": 1e3 * statistics.median(full_t),
+    }
+
+
+def report_phases(p: dict, repeats: int) -> None:
+    print(f"\n== per-phase breakdown of one iteration (median over {repeats} iterations, ms)")
+    hdr = f"  {'phase':<28}{'ganlib':>9}{'numpy GEMM':>12}{'non-GEMM':>10}{'torch':>9}{'torch.mm':>10}"
+    print(hdr)
+    print("  " + "-" * (len(hdr) - 2))
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for name in [x for x in PHASES if x in p["ganlib"] or x in p["torch"]]:
+        g, th = p["ganlib"].get(name, 0.0), p["torch"].get(name, 0.0)
+        ge, gt = p["gemm_np"].get(name, 0.0), p["gemm_th"].get(name, 0.0)
+        sums = [sums[0] + g, sums[1] + ge, sums[2] + th, sums[3] + gt]
+        gtxt = f"{ge:12.2f}" if name in p["gemm_np"] else f"{'':>12}"
+        ttxt = f"{gt:10.2f}" if name in p["gemm_np"] else f"{'':>10}"
+        print(f"  {name:<28}{g:9.2f}{gtxt}{g - ge:10.2f}{th:9.2f}{ttxt}")
+    print("  " + "-" * (len(hdr) - 2))
+    print(f"  {'sum of phases':<28}{sums[0]:9.2f}{sums[1]:12.2f}{sums[0] - sums[1]:10.2f}{sums[2]:9.2f}{sums[3]:10.2f}")
+    print(f"  {'whole iteration (measured)':<28}{p['whole_ganlib']:9.2f}{'':>22}{p['whole_torch']:9.2f}")
+    print(
+        "  ganlib = GAN.train_iteration itself, its parts timed as it runs (benchmarks.speed.iteration.PhaseTimer);\n"
+        "  numpy GEMM = the phase's matrix products alone (layouts as in ganlib's Dense); non-GEMM = ganlib - numpy\n"
+        "  GEMM; torch = the same phases of the PyTorch loop (its G-step backward split with autograd.grad); torch.mm =\n"
+        "  the phase's products with torch.mm. Forward rows include the bias add and activations; backward rows the\n"
+        "  activation derivatives and bias gradients; joining the real and fake batches is in 'other'."
+    )
+
+
+def report_memory(race: Race, s: Settings, threads: int, n_images: int) -> None:
     print("\n== memory")
-    print(f"  this process (ganlib + torch + data): peak RSS {peak_rss_mb():.0f} MB")
-    if memory_epoch:
-        print(
-            f"  one epoch of ganlib alone in a subprocess ({len(X) // m} iterations, {threads} BLAS thread(s))...",
-            flush=True,
-        )
-        res = run_memory_epoch(threads)
-        if res:
-            verdict = "OK" if res["peak_rss_mb"] < 500 else "ABOVE the 500 MB goal"
-            print(
-                f"  subprocess peak RSS {res['peak_rss_mb']:.0f} MB ({verdict}); RSS at start "
-                f"{res['rss_start_mb']:.0f} MB, after loading MNIST {res['rss_after_data_mb']:.0f} MB, at end "
-                f"{res['rss_end_mb']:.0f} MB; {res['iterations']} iterations in {res['seconds']:.1f} s = "
-                f"{res['images'] / res['seconds']:.0f} samples/s (gan.train, incl. batch gathering); "
-                f"torch imported: {res['torch_imported']}"
-            )
-    else:
+    print(f"  this process (ganlib + torch + data): peak RSS {harness.peak_rss_mb():.0f} MB")
+    if not s.memory_epoch:
         print("  memory epoch skipped (--no-memory-epoch or --quick)")
+        return
+    print(
+        f"  one epoch of ganlib alone in a subprocess ({n_images // race.m} iterations, {threads} BLAS thread(s))...",
+        flush=True,
+    )
+    res = run_memory_epoch(threads)
+    if res:
+        verdict = "OK" if res["peak_rss_mb"] < MEMORY_GOAL_MB else f"ABOVE the {MEMORY_GOAL_MB} MB goal"
+        print(
+            f"  subprocess peak RSS {res['peak_rss_mb']:.0f} MB ({verdict}); RSS at start "
+            f"{res['rss_start_mb']:.0f} MB, after loading MNIST {res['rss_after_data_mb']:.0f} MB, at end "
+            f"{res['rss_end_mb']:.0f} MB; {res['iterations']} iterations in {res['seconds']:.1f} s = "
+            f"{res['images'] / res['seconds']:.0f} samples/s (gan.train, incl. batch gathering); "
+            f"torch imported: {res['torch_imported']}"
+        )
 
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--iterations", type=int, default=None, help="iterations per round and framework (default 100)")
+    p.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 5)")
+    p.add_argument("--warmup", type=int, default=None, help="warm-up iterations of each (default 15)")
+    p.add_argument("--phase-repeats", type=int, default=None, help="iterations timed phase by phase (default 60)")
+    harness.add_common_arguments(
+        p, threads_for=" and torch", quick="2 rounds x 5 iterations, 4 phase repeats, no memory epoch"
+    )
+    p.add_argument(
+        "--memory-epoch",
+        dest="memory_epoch",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train one epoch in a subprocess and report its peak RSS (default: on unless --quick)",
+    )
+    p.add_argument("--_memory-child", dest="memory_child", action="store_true", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    if a.memory_child:
+        memory_child(a.threads or harness.blas_threads())
+        return 0
+    s, t_start = Settings.from_args(a), pc()
+    kernel = describe_environment()  # numpy's BLAS, before torch is imported
+    threads = harness.limit_threads(s.threads)
+    torch = start_torch(threads)
+    race, X = prepare(s, torch)
+    rounds = run_rounds(race, s, torch)
+    ratio = report_throughput(race, rounds)
+    report_gemm_limit(race, rounds)
+    try:
+        report_phases(measure_phases(race, s.phase_repeats), s.phase_repeats)
+    except Exception as exc:  # never lose the main result to the breakdown
+        print(f"  breakdown unavailable: {type(exc).__name__}: {exc}")
+    report_memory(race, s, threads, len(X))
     print(
         f"\nkernel {kernel}, {threads} thread(s), OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
-        f"load average at end {loadavg()}, total {pc() - t_start:.0f} s"
+        f"load average at end {harness.loadavg()}, total {pc() - t_start:.0f} s"
     )
+    print(harness.machine_line(torch))
     print(f"ratio_vs_torch={ratio:.2f}")
     return 0
 

@@ -1,36 +1,52 @@
 r"""Search for the default GAN configuration that gives the best digits for a fixed wall-time budget.
 
 A *candidate* is a GANConfig (a base from ``CONFIGS`` plus field overrides) and, optionally,
-experimental training features that ganlib does not have yet (each one is described precisely
-below, so that it can be ported). The harness
+experimental training features that ganlib does not have (each one is described precisely
+below, so that it can be ported). The subcommands
 
 * ``cost``: measures each candidate's cost per iteration against ``CONFIGS["reference"]`` in one
   interleaved micro-benchmark (rounds of N iterations, order reference, A, B, ... then reversed,
   the ABBA pattern; median of the per-round ratios), at 2 BLAS threads by default, printing the
-  CPU model and load average. Ratios go to ``benchmarks/results/cost_ratios.json``.
+  CPU model and load average; ``--model`` builds the ratio from parts a busy machine distorts
+  less. Ratios go to ``benchmarks/results/cost_ratios.json``, which ``train --minutes`` reads.
 * ``train``: trains one candidate for an iteration budget (``--iterations``, or
   ``--minutes M`` = the iterations that fit in M minutes of quiet 2-thread wall time, computed from
   the cost ratio and the reference's quiet throughput ``--ref-its``, 29.5 it/s here; or
   ``--wall-seconds``: train until that much wall time has passed), one BLAS thread by default,
-  saving the sampling generator (the EMA when on) with ``ganlib.io.checkpoint.save_generator`` at
-  every 1/``--snapshots`` of the budget (and at iteration 0), with ``run.json`` beside them.
+  saving the sampling generator (the moving average when on) with
+  ``ganlib.io.checkpoint.save_generator`` at every 1/``--snapshots`` of the budget (and at
+  iteration 0), with ``run.json`` beside them, in ``runs/search/NAME`` (not in git).
 * ``evaluate``: scores a run's snapshots on 10,000 samples with ``ganlib.evaluation.metrics``: Frechet
   distance in the classifier's feature space, the class histogram (KL to uniform, smallest
   class), and (``--parzen``) the Parzen-window log-likelihood with its standard error.
   Rows go to ``<run>/eval.json`` and are appended to ``benchmarks/results/search_rows.jsonl``.
-* ``grid``: a PNG grid of a snapshot's samples; ``table``: the evaluated runs as a table.
+* ``grid``: a PNG grid of a snapshot's samples; ``table``: the evaluated runs as a table;
+  ``curves``: each measure against training minutes (JSON and PNG: ``data/results/minutes``);
+  ``ablation``: the final measures of named runs (``benchmarks/results/default_ablation.json``).
+
+``--quick`` (before any subcommand) runs every subcommand once on a tiny budget, in a temporary
+folder. ``--results-dir`` and ``--runs-dir`` move the committed results and the runs elsewhere.
+The phase breakdown of a candidate's iteration is ``python -m benchmarks.speed.profile``.
 
 Every JSON row carries the CPU model, the load average and the BLAS threads.
 
 Experimental features (``--set name=value``, besides every GANConfig field)
 --------------------------------------------------------------------------
-``ema_rule`` (with ``ema_decay`` = d > 0; t = number of generator steps already taken, 0 at the
-first update; the average is updated after each G step as ``avg += (1 - d_t) (theta - avg)``):
+Training runs on ganlib's own parts: ``GAN.train_iteration`` (its ``discriminator_step`` and
+``generator_step``), ``GAN.epoch_minibatches``, ``ganlib.optim.Adam`` and
+``ganlib.optim.MovingAverage``; the features below change only what they name.
 
-* ``constant``: d_t = d, the average starts at G's random initialisation (ganlib today).
-* ``debias``: d_t = d (1 - d^t) / (1 - d^(t+1)). This is exactly Adam-style bias correction of
-  an average started at zero (avg_hat = avg / (1 - d^(t+1))), written as an in-place update of
-  the corrected average: at t = 0 it copies G; at large t it is d.
+``ema_rule`` (with ``ema_decay`` = d > 0; t = number of generator steps already taken, 0 at the
+first update; the average, a ``MovingAverage`` in ``gan.G_ema``, is updated after each G step as
+``avg += (1 - d_t) (theta - avg)``). It decides the average's rule: ``GANConfig.ema_bias_correction``
+is not read (the search predates it; ``debias`` is that option):
+
+* ``constant``: d_t = d, the average starts at G's random initialisation (``MovingAverage`` with
+  ``bias_correction=False``; the old default).
+* ``debias``: d_t = d (1 - d^t) / (1 - d^(t+1)) (``bias_correction=True``, ganlib's default today).
+  This is exactly Adam-style bias correction of an average started at zero (avg_hat = avg /
+  (1 - d^(t+1))), written as an in-place update of the corrected average: at t = 0 it copies G;
+  at large t it is d.
 * ``ramp`` (or ``ramp:K``): d_t = min(d, (1 + t) / (K + t)), K = 10 by default (the warm-up of
   TensorFlow's ExponentialMovingAverage with num_updates): the average covers about the last
   t / (K - 1) steps until d takes over at t = (K d - 1) / (1 - d).
@@ -41,11 +57,12 @@ first update; the average is updated after each G step as ``avg += (1 - d_t) (th
 F T, then linear to 0 at T), ``cosine`` (s = (1 + cos(pi t / T)) / 2). ``lr_end`` (default 0): the
 floor, s' = lr_end + (1 - lr_end) s.
 
-``adam`` = ``ganlib`` (default), ``chunked`` or ``fused``: speed prototypes. ``chunked`` does
-Adam's update in blocks of ``adam_chunk`` (default 65,536) parameters so that its 13 passes stay
-in the cache; ``fused`` also updates G's moving average in the same pass over each block, and with
-``adam_threads=2`` splits the blocks between two threads. All bit-identical to ganlib. ``ema_every`` = n > 1 (speed prototype): update the average every n
-steps with decay d_t^n (approximate).
+``adam`` = ``ganlib`` (default), ``chunked`` or ``fused``: the speed prototypes of
+``benchmarks.speed.prototypes``. ``chunked`` runs ganlib's Adam in blocks of ``adam_chunk``
+(default 65,536) parameters so that its 13 passes stay in the cache; ``fused`` also updates G's
+moving average block by block right after each block's Adam step, and with ``adam_threads=2``
+splits the blocks between two threads. All bit-identical to ganlib. ``ema_every`` = n > 1 (speed
+prototype): update the average every n steps with decay d_t^n (approximate).
 
 ``reuse_fake=1``: the generator step reuses the last discriminator step's fakes and G's forward
 pass (judged by the updated D), as PyTorch's DCGAN example does, instead of a fresh batch: one G
@@ -55,20 +72,23 @@ Usage
 -----
 ::
 
-    python benchmarks/search_default.py cost --cand old "" --cand g1200 "g_hidden=1200-1200"
-    python benchmarks/search_default.py train --name g1200_s0 --set g_hidden=1200-1200 --minutes 3
-    python benchmarks/search_default.py evaluate runs/search/g1200_s0 --parzen final
-    python benchmarks/search_default.py grid runs/search/g1200_s0
-    python benchmarks/search_default.py table
+    python -m benchmarks.experiments.search_default cost --cand old "" --cand g1200 "g_hidden=1200-1200"
+    python -m benchmarks.experiments.search_default train --name g1200_s0 --set g_hidden=1200-1200 --minutes 3
+    python -m benchmarks.experiments.search_default evaluate runs/search/g1200_s0 --parzen final
+    python -m benchmarks.experiments.search_default grid runs/search/g1200_s0
+    python -m benchmarks.experiments.search_default table
+    python -m benchmarks.experiments.search_default --quick      # smoke test of every subcommand, in /tmp
 
-Written against ganlib's public API only (GAN, GANConfig, CONFIGS, build_generator,
+Written against ganlib's public API only (GAN, GANConfig, CONFIGS, build_generator, MovingAverage,
 save_generator/load_generator, sample_generator, ganlib.evaluation.metrics, ganlib.viz).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import functools
 import json
 import math
 import statistics
@@ -79,18 +99,21 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from benchmarks import harness
 from benchmarks.harness import REPO as ROOT
 from benchmarks.harness import cpu_model
 from benchmarks.harness import load_average as loadavg
+from benchmarks.speed.iteration import NumpyGemms, gemm_list_k
+from benchmarks.speed.prototypes import ChunkedAdam, FusedAdam
 from ganlib.data.mnist import load_mnist, to_tanh_range
 from ganlib.gan import CONFIGS, GAN, GANConfig
 from ganlib.io.checkpoint import load_generator, sample_generator, save_generator
-from ganlib.layers import sigmoid
-from ganlib.losses import discriminator_loss, generator_loss
+from ganlib.losses import generator_loss
 from ganlib.models import build_generator
-from ganlib.optim import Adam
+from ganlib.optim import MovingAverage
 
 pc = time.perf_counter
+COMMAND = "python -m benchmarks.experiments.search_default"
 RESULTS = ROOT / "benchmarks" / "results"
 RUNS = ROOT / "runs" / "search"  # snapshots are large: runs/ is not in git
 # issue 9's targets for ten minutes of training (10,000 samples): dotted lines in the curves
@@ -126,10 +149,7 @@ COST_FIELDS = (
 
 
 def blas_threads() -> int:
-    from threadpoolctl import threadpool_info
-
-    info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-    return int(info[0]["num_threads"]) if info else 1
+    return harness.blas_threads()
 
 
 def environment() -> dict:
@@ -196,126 +216,51 @@ def cost_key(config: GANConfig, extras: dict) -> str:
     return " ".join(f"{k}={'-'.join(map(str, d[k])) if isinstance(d[k], list) else d[k]}" for k in COST_FIELDS)
 
 
-# --------------------------------------------------------------------------- the experimental GAN
+# --------------------------------------------------------------------------- the moving average's rules
 
 
-class ChunkedAdam(Adam):
-    """ganlib's Adam, the same arithmetic in the same order, done in cache-sized blocks.
-
-    ganlib's step makes about 12 passes over the whole buffer (m, v, scratch, params); for a
-    3M-parameter network each pass streams 12 MB through memory. Here every block of ``chunk``
-    parameters (256 KB of float32) goes through all passes while it is in the L2 cache.
-    """
-
-    def __init__(self, network, chunk: int = 65536, **kw):
-        super().__init__(network, **kw)
-        self.chunk = int(chunk)
-
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        c2 = float(1.0 / math.sqrt(1.0 - b2**self.t))
-        step = float(self.lr / (1.0 - b1**self.t))
-        a1, a2, eps = 1 - b1, 1 - b2, self.eps
-        n, c = self.params.size, self.chunk
-        for s in range(0, n, c):
-            e = min(n, s + c)
-            g, m, v, p = self.grads[s:e], self.m[s:e], self.v[s:e], self.params[s:e]
-            tmp = self._scratch[s:e]
-            np.subtract(g, m, out=tmp)
-            tmp *= a1
-            m += tmp
-            np.multiply(g, g, out=tmp)
-            tmp *= a2
-            v *= b2
-            v += tmp
-            np.sqrt(v, out=tmp)
-            tmp *= c2
-            tmp += eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step
-            p -= tmp
-
-
-class FusedAdam(ChunkedAdam):
-    """ChunkedAdam that can also (a) update G's moving average in the same pass over each block,
-    while the block's fresh parameters are in the cache, and (b) split the blocks between
-    ``threads`` Python threads (NumPy releases the GIL inside its elementwise loops, so on a
-    2-core machine the second core, idle outside the matrix products, does half the work).
-
-    Bit-identical to ganlib's Adam followed by GAN's EMA update (the same operations, in the same
-    order, on each element). ``ema`` is the average's flat buffer; ``ema_decay`` is set before each
-    step (it may follow a rule).
-    """
-
-    def __init__(self, network, chunk: int = 65536, threads: int = 1, ema=None, **kw):
-        super().__init__(network, chunk=chunk, **kw)
-        self.ema, self.ema_decay, self.threads = ema, None, int(threads)
-        self._pool = None
-        if self.threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(self.threads)
-
-    def _blocks(self, lo, hi, c2, step, a1, a2, b2, ema_w):
-        c, eps = self.chunk, self.eps
-        for s in range(lo, hi, c):
-            e = min(hi, s + c)
-            g, m, v, p = self.grads[s:e], self.m[s:e], self.v[s:e], self.params[s:e]
-            tmp = self._scratch[s:e]
-            np.subtract(g, m, out=tmp)
-            tmp *= a1
-            m += tmp
-            np.multiply(g, g, out=tmp)
-            tmp *= a2
-            v *= b2
-            v += tmp
-            np.sqrt(v, out=tmp)
-            tmp *= c2
-            tmp += eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step
-            p -= tmp
-            if ema_w is not None:
-                avg = self.ema[s:e]
-                np.subtract(p, avg, out=tmp)
-                tmp *= ema_w
-                avg += tmp
-
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        args = (
-            float(1.0 / math.sqrt(1.0 - b2**self.t)),
-            float(self.lr / (1.0 - b1**self.t)),
-            1 - b1,
-            1 - b2,
-            b2,
-            None if self.ema is None or self.ema_decay is None else float(1.0 - self.ema_decay),
-        )
-        n = self.params.size
-        if self._pool is None:
-            self._blocks(0, n, *args)
-            return
-        # contiguous ranges, aligned to the block size
-        per = -(-n // (self.threads * self.chunk)) * self.chunk
-        futures = [self._pool.submit(self._blocks, lo, min(n, lo + per), *args) for lo in range(0, n, per)]
-        for f in futures:
-            f.result()
-
-
-def ema_decay_at(rule: str, d: float, t: int) -> float:
-    """Decay d_t used for the update after generator step t (0-based); see the module docstring."""
-    if rule == "constant":
-        return d
-    if rule == "debias":
-        return d * (1.0 - d**t) / (1.0 - d ** (t + 1))
-    if rule.startswith("ramp"):
+def scheduled_decay(rule: str, d: float, t: int) -> float:
+    """d_t of the rules ganlib's MovingAverage does not have, ``ramp[:K]`` and ``start:N``, for the update
+    after generator step t (0-based); see the module docstring. (``constant`` and ``debias`` are ganlib's.)"""
+    if rule == "ramp" or rule.startswith("ramp:"):
         k = float(rule.split(":")[1]) if ":" in rule else 10.0
         return min(d, (1.0 + t) / (k + t))
     if rule.startswith("start:"):
         return 0.0 if t < int(rule.split(":")[1]) else d
-    raise ValueError(f"unknown ema_rule {rule!r}")
+    raise ValueError(f"unknown ema_rule {rule!r}: constant, debias, ramp, ramp:K or start:N")
+
+
+class ScheduledAverage(MovingAverage):
+    """ganlib's moving average (:class:`ganlib.optim.MovingAverage`), its decay following an ``ema_rule``.
+
+    ``constant`` and ``debias`` are ganlib's own rates (``bias_correction`` off and on); ``ramp``
+    and ``start:N`` replace :meth:`rate` by :func:`scheduled_decay`. With ``every`` = n > 1 the
+    average moves only after every n-th generator step, with the decay d_t^n (t: the generator
+    step just taken), about the n steps' decay combined. The update itself is ganlib's.
+    """
+
+    def __init__(self, source, average, decay: float, rule: str = "constant", every: int = 1):
+        super().__init__(source, average, decay, bias_correction=rule == "debias")
+        if rule not in ("constant", "debias"):
+            scheduled_decay(rule, decay, 0)  # an unknown rule fails here, before training
+        self.rule, self.every, self.generator_steps = rule, int(every), 0
+
+    def rate(self) -> float:
+        t = self.generator_steps - 1  # the generator step just taken, 0-based (= self.t when every == 1)
+        if self.rule in ("constant", "debias"):
+            updates, self.t = self.t, t
+            try:
+                d = super().rate()  # ganlib's rate at step t
+            finally:
+                self.t = updates
+        else:
+            d = scheduled_decay(self.rule, self.decay, t)
+        return d**self.every if self.every > 1 else d
+
+    def update(self) -> None:
+        self.generator_steps += 1
+        if self.generator_steps % self.every == 0:
+            super().update()
 
 
 def lr_scale(schedule: str, t: int, total: int, lr_end: float = 0.0) -> float:
@@ -334,45 +279,74 @@ def lr_scale(schedule: str, t: int, total: int, lr_end: float = 0.0) -> float:
     return lr_end + (1.0 - lr_end) * s
 
 
-class SearchGAN(GAN):
-    """A ganlib GAN plus the experimental features (an EMA with a decay rule, an lr schedule,
-    a chunked Adam), using GAN's public parts only.
+# --------------------------------------------------------------------------- the candidate's GAN
 
-    The moving average is kept here (not in GAN) so that its decay can follow a rule: GAN is
-    built with ``ema_decay=0`` (the random stream of a run does not depend on the EMA: ganlib
-    builds its EMA from a separate generator) and ``sampler`` returns this average.
+
+@contextlib.contextmanager
+def _outputs_of(net):
+    """Within the block, every output of ``net.forward`` is also appended to the list yielded."""
+    outputs, missing = [], object()
+    before = vars(net).get("forward", missing)  # a wrapper of its own (e.g. a PhaseTimer's) stays in place
+    forward = net.forward
+
+    def keep(*args, **kwargs):
+        outputs.append(forward(*args, **kwargs))
+        return outputs[-1]
+
+    net.forward = keep
+    try:
+        yield outputs
+    finally:
+        if before is missing:
+            del net.forward
+        else:
+            net.forward = before
+
+
+class SearchGAN(GAN):
+    """A ganlib GAN plus the experimental features, on ganlib's own steps, optimizers and average.
+
+    The moving average is ``gan.G_ema``, updated by ``GAN.generator_step`` through ``gan.ema``, a
+    :class:`ScheduledAverage` (ganlib's ``MovingAverage`` with the candidate's rule). GAN itself is
+    built with ``ema_decay=0`` so that the configuration saved with each snapshot stays as the
+    search has always written it (the search's own ``ema_decay`` goes into the snapshot's
+    ``search`` metadata); the average's network comes from a separate generator, as ganlib's does,
+    so the run's random stream is the same either way.
     """
 
     def __init__(self, config: GANConfig, extras: dict, total_iterations: int):
         self.search_config, self.extras, self.total = config, dict(extras), int(total_iterations)
+        self.reuse_fake, self._kept_fake = bool(int(extras["reuse_fake"])), None
         super().__init__(config.replace(ema_decay=0.0))
-        self.avg = None
+        if self.reuse_fake and config.num_classes:
+            raise ValueError("reuse_fake=1 is for unconditional GANs")
+        self.extra_avgs = {}  # name -> ScheduledAverage: passive averages, for comparing EMA rules in one run
         if config.ema_decay > 0:
-            self.avg = build_generator(config, np.random.default_rng(0))
-            self.avg.flat_params[...] = self.G.flat_params
-            self._delta = np.empty_like(self.G.flat_params)
-        self.extra_avgs = {}  # name -> (rule, decay, net): passive averages, for comparing EMA rules in one run
-        if extras["adam"] == "chunked":
-            self.opt_G = self._chunked(self.G, config.lr_g)
-            self.opt_D = self._chunked(self.D, config.lr_d)
-        elif extras["adam"] == "fused":
-            if int(extras["ema_every"]) != 1:
-                raise ValueError("adam=fused updates the average at every step: ema_every must be 1")
-            c, th, ch = config, int(extras["adam_threads"]), int(extras["adam_chunk"])
-            ema = self.avg.flat_params if self.avg is not None else None
-            self.opt_G = FusedAdam(self.G, chunk=ch, threads=th, ema=ema, lr=c.lr_g, beta1=c.beta1, beta2=c.beta2)
-            self.opt_D = FusedAdam(self.D, chunk=ch, threads=th, lr=c.lr_d, beta1=c.beta1, beta2=c.beta2)
-        elif extras["adam"] != "ganlib":
-            raise ValueError(f"unknown adam {extras['adam']!r}")
+            self.G_ema = build_generator(config, np.random.default_rng(0))
+            self.ema = ScheduledAverage(self.G, self.G_ema, config.ema_decay, extras["ema_rule"], extras["ema_every"])
+        self._set_optimizers(config, extras)
         self.base_lr = (config.lr_g, config.lr_d)
 
-    def _chunked(self, net, lr):
-        c = self.search_config
-        return ChunkedAdam(net, chunk=self.extras["adam_chunk"], lr=lr, beta1=c.beta1, beta2=c.beta2)
+    def _set_optimizers(self, c: GANConfig, extras: dict) -> None:
+        adam, chunk = extras["adam"], int(extras["adam_chunk"])
+        if adam == "chunked":
+            self.opt_G = ChunkedAdam(self.G, chunk=chunk, lr=c.lr_g, beta1=c.beta1, beta2=c.beta2)
+            self.opt_D = ChunkedAdam(self.D, chunk=chunk, lr=c.lr_d, beta1=c.beta1, beta2=c.beta2)
+        elif adam == "fused":
+            if int(extras["ema_every"]) != 1:
+                raise ValueError("adam=fused updates the average at every step: ema_every must be 1")
+            threads, rule = int(extras["adam_threads"]), extras["ema_rule"]
 
-    @property
-    def sampler(self):
-        return self.avg if self.avg is not None else self.G
+            def block_average(source, average):
+                return ScheduledAverage(source, average, c.ema_decay, rule)
+
+            self.opt_G = FusedAdam(
+                self.G, chunk, threads, self.G_ema, make_average=block_average, lr=c.lr_g, beta1=c.beta1, beta2=c.beta2
+            )
+            self.opt_D = FusedAdam(self.D, chunk, threads, lr=c.lr_d, beta1=c.beta1, beta2=c.beta2)
+            self.ema = None  # G's Adam step updates the average, block by block
+        elif adam != "ganlib":
+            raise ValueError(f"unknown adam {adam!r}")
 
     def set_lr(self) -> None:
         s = lr_scale(self.extras["lr_schedule"], self.iteration, self.total, float(self.extras["lr_end"]))
@@ -381,92 +355,65 @@ class SearchGAN(GAN):
     def add_average(self, rule: str, decay: float) -> str:
         """Keep one more moving average of G (with its own rule and decay) beside the sampler's."""
         net = build_generator(self.search_config, np.random.default_rng(0))
-        net.flat_params[...] = self.G.flat_params
         name = f"ema-{rule.replace(':', '')}-{decay}"
-        self.extra_avgs[name] = (rule, float(decay), net)
-        if not hasattr(self, "_delta"):
-            self._delta = np.empty_like(self.G.flat_params)
+        self.extra_avgs[name] = ScheduledAverage(self.G, net, float(decay), rule)
         return name
 
-    def update_extra_averages(self, t: int) -> None:
-        for rule, decay, net in self.extra_avgs.values():
-            d = ema_decay_at(rule, decay, t)
-            delta = np.subtract(self.G.flat_params, net.flat_params, out=self._delta)
-            delta *= float(1.0 - d)
-            net.flat_params += delta
+    # -- reuse_fake=1: GAN's steps, the G step on the D step's fakes
+    def discriminator_step(self, x_real, y_real=None):
+        """GAN's D step; with ``reuse_fake`` it also keeps the fakes it made, for the G step."""
+        if not self.reuse_fake:
+            return super().discriminator_step(x_real, y_real)
+        with _outputs_of(self.G) as fakes:
+            result = super().discriminator_step(x_real, y_real)
+        self._kept_fake = fakes[-1]
+        return result
 
-    def update_average(self, t: int) -> None:
-        """After generator step t (0-based): avg += (1 - d_t) (G - avg), every ``ema_every`` steps."""
-        n = int(self.extras["ema_every"])
-        if self.avg is None or (t + 1) % n:
-            return
-        d = ema_decay_at(self.extras["ema_rule"], self.search_config.ema_decay, t)
-        d = d**n if n > 1 else d
-        delta = np.subtract(self.G.flat_params, self.avg.flat_params, out=self._delta)
-        delta *= float(1.0 - d)
-        self.avg.flat_params += delta
-
-    def train_iteration(self, batches):
-        """GAN.train_iteration, or with ``reuse_fake=1`` the variant of PyTorch's DCGAN example: the
-        generator step reuses the fakes (and G's forward pass) of the last discriminator step,
-        judged by the freshly updated D, instead of a second G forward on fresh latents."""
-        if not int(self.extras["reuse_fake"]):
-            return super().train_iteration(batches)
-        m, nan = len(batches[0]), float("nan")
-        for x_real in batches:
-            x_fake = self.G.forward(self.sample_latent(m))
-            logits = self.D.forward(np.concatenate([x_real, x_fake]))
-            loss_d, g_real, g_fake = discriminator_loss(logits[:m], logits[m:], self.config.real_label)
-            if not np.isfinite(loss_d):
-                return loss_d, nan, nan, nan
-            self.D.backward(np.concatenate([g_real, g_fake]), need_dx=False)
-            self.opt_D.step()
-        d_real, d_fake = float(sigmoid(logits[:m]).mean()), float(sigmoid(logits[m:]).mean())
-        loss_g, dlogits = generator_loss(self.D.forward(x_fake), self.config.generator_loss)
-        if np.isfinite(loss_g):
+    def generator_step(self, m: int) -> float:
+        """GAN's G step; with ``reuse_fake``, on the last D step's fakes (and G's forward pass of them,
+        whose caches G's layers still hold), judged by the freshly updated D."""
+        if self._kept_fake is None:
+            return super().generator_step(m)
+        x_fake, self._kept_fake = self._kept_fake, None
+        loss, dlogits = generator_loss(self.D.forward(x_fake), self.config.generator_loss)
+        if np.isfinite(loss):
             self.G.backward(self.D.backward(dlogits, need_param_grads=False), need_dx=False)
             self.opt_G.step()
-            self.iteration += 1
-        return loss_d, loss_g, d_real, d_fake
+            if self.ema is not None:
+                self.ema.update()
+        return loss
 
     def step(self, batches) -> tuple[float, float, float, float]:
-        """One iteration with the schedule and the average; raises on a non-finite loss."""
+        """One ``GAN.train_iteration`` with the schedule and the extra averages; raises on a non-finite loss."""
         self.set_lr()
         t = self.iteration
-        fused = isinstance(self.opt_G, FusedAdam) and self.avg is not None
-        if fused:  # the average is updated inside G's Adam step
-            self.opt_G.ema_decay = ema_decay_at(self.extras["ema_rule"], self.search_config.ema_decay, t)
         out = self.train_iteration(batches)
         if self.iteration == t:
             raise FloatingPointError(f"training diverged at iteration {t}: losses {out[:2]}")
-        if not fused:
-            self.update_average(t)
-        if self.extra_avgs:
-            self.update_extra_averages(t)
+        for average in self.extra_avgs.values():
+            average.update()
         return out
 
 
 class BatchStream:
-    """Minibatches as GAN.train draws them: a permutation per epoch from the run's generator,
-    each minibatch's rows sorted (faster gathering), k minibatches per iteration."""
+    """The minibatches of ``GAN.train``, one iteration at a time: ``gan.epoch_minibatches`` (a permutation
+    per epoch from the run's generator, each minibatch's rows sorted, k minibatches per iteration)."""
 
     def __init__(self, gan: GAN, X: np.ndarray):
         self.gan, self.X = gan, X
-        self.m, self.k = gan.config.batch_size, gan.config.k
-        self.per_epoch = len(X) // (self.m * self.k)
-        self.i, self.order, self.epochs = self.per_epoch, None, 0
+        self.per_epoch = len(X) // (gan.config.batch_size * gan.config.k)
+        self.epochs, self._rows = 0, iter(())
 
-    def next(self):
-        if self.i == self.per_epoch:
-            self.order = self.gan.rng.permutation(len(self.X))
-            self.i = 0
+    def next(self) -> list[np.ndarray]:
+        rows = next(self._rows, None)
+        if rows is None:
+            self._rows = iter(self.gan.epoch_minibatches(len(self.X)))
             self.epochs += 1
-        mk = self.m * self.k
-        idx = self.order[self.i * mk : (self.i + 1) * mk]
-        self.i += 1
-        return [self.X[np.sort(idx[j * self.m : (j + 1) * self.m])] for j in range(self.k)]
+            rows = next(self._rows)
+        return [self.X[r] for r in rows]
 
 
+@functools.lru_cache(maxsize=1)
 def load_train() -> np.ndarray:
     return to_tanh_range(load_mnist("train")[0])
 
@@ -474,41 +421,63 @@ def load_train() -> np.ndarray:
 # --------------------------------------------------------------------------- cost
 
 
+def _candidates(a) -> list[tuple[str, GANConfig, dict]]:
+    """The reference and every ``--cand NAME SPEC`` as (name, config, extras)."""
+    cands = [("reference", "reference", {})] + [(name, a.base, parse_spec(spec)) for name, spec in a.cand]
+    return [(name, *split_spec(base, spec)) for name, base, spec in cands]
+
+
+def _block_iterations(gan, stream, warmup: int, block_seconds: float) -> int:
+    """Warm up, then the iterations of a block of about ``block_seconds`` for this candidate."""
+    for _ in range(warmup):
+        gan.step(stream.next())
+    t0 = pc()
+    for _ in range(5):
+        gan.step(stream.next())
+    return max(3, round(block_seconds / ((pc() - t0) / 5)))
+
+
+def _stored_ratios(a) -> tuple[Path, dict]:
+    path = Path(a.results_dir) / "cost_ratios.json"
+    return path, json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _save_ratios(path: Path, stored: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=1) + "\n")
+
+
 def cmd_cost(a) -> int:
     if a.model:
         return cmd_cost_model(a)
-    from threadpoolctl import threadpool_limits
-
-    limiter = threadpool_limits(limits=a.threads, user_api="blas")  # noqa: F841
+    harness.limit_threads(a.threads)
     X = load_train()
-    cands = [("reference", "reference", {})] + [(name, a.base, parse_spec(spec)) for name, spec in a.cand]
     runs = []
-    for name, base, spec in cands:
-        config, extras = split_spec(base, spec)
+    for name, config, extras in _candidates(a):
         gan = SearchGAN(config, extras, 10**6)
         runs.append({"name": name, "gan": gan, "stream": BatchStream(gan, X), "key": cost_key(config, extras)})
     env = environment()
     print(f"CPU: {env['cpu']}, BLAS threads {env['blas_threads']}, numpy {env['numpy']}, load {env['loadavg']}")
     for r in runs:
-        for _ in range(a.warmup):
-            r["gan"].step(r["stream"].next())
-        t0 = pc()
-        for _ in range(5):
-            r["gan"].step(r["stream"].next())
         # Blocks of about equal wall time (--block-seconds) for every candidate: then a quiet spell
         # of the shared machine is as likely to cover a block of a big model as of a small one.
-        r["n"] = a.iterations or max(3, round(a.block_seconds / ((pc() - t0) / 5)))
+        n = _block_iterations(r["gan"], r["stream"], a.warmup, a.block_seconds)
+        r["n"] = a.iterations or n
         r["times"], r["cpu"] = [], []
     print("iterations per block: " + ", ".join(f"{r['name']} {r['n']}" for r in runs))
     loads = []
-    for rnd in range(a.rounds):
-        order = runs if rnd % 2 == 0 else runs[::-1]
-        for r in order:
+
+    def block(r):
+        def run():
             t0, c0 = pc(), time.process_time()
             for _ in range(r["n"]):
                 r["gan"].step(r["stream"].next())
             r["times"].append((pc() - t0) / r["n"])
             r["cpu"].append((time.process_time() - c0) / r["n"])
+
+        return run
+
+    def after_round(rnd, _):
         ref = runs[0]["times"][-1]
         loads.append(loadavg())
         if a.verbose:
@@ -518,12 +487,24 @@ def cmd_cost(a) -> int:
                 + f"  load {loads[-1]}",
                 flush=True,
             )
-    # On a shared machine most blocks are slowed down by other processes. The fastest blocks
-    # of each candidate (the q-quantile, default the 2nd fastest) approximate the quiet machine;
-    # the median of per-round ratios and the CPU-time ratio are printed as cross-checks.
-    table = {}
-    path = RESULTS / "cost_ratios.json"
-    stored = json.loads(path.read_text()) if path.is_file() else {}
+
+    harness.interleaved({r["name"]: block(r) for r in runs}, a.rounds, after_round)
+    table = _cost_table(a, runs, loads)
+    if a.save:
+        path, stored = _stored_ratios(a)
+        stored.update(table)
+        _save_ratios(path, stored)
+        print(f"wrote {path}", end="; ")
+    print(f"load {loadavg()}")
+    return 0
+
+
+def _cost_table(a, runs, loads) -> dict:
+    """Print each candidate's ratio to the reference; returns the rows of cost_ratios.json.
+
+    On a shared machine most blocks are slowed down by other processes. The fastest blocks of
+    each candidate (the q-quantile, default the 2nd fastest) approximate the quiet machine; the
+    median of per-round ratios and the CPU-time ratio are printed as cross-checks."""
 
     def fast(ts):
         return float(np.quantile(ts, a.quantile))
@@ -533,6 +514,7 @@ def cmd_cost(a) -> int:
         f"\n{'candidate':<16} {'fast ms/it':>10} {'ratio':>7} {'median-of-rounds':>17} {'cpu ratio':>9} "
         f"{'budget 9 min':>13}  cost key"
     )
+    table = {}
     for r in runs:
         ratios = [t / ref_t for t, ref_t in zip(r["times"], runs[0]["times"])]
         ratio = fast(r["times"]) / ref_fast
@@ -557,13 +539,7 @@ def cmd_cost(a) -> int:
             "quantile": a.quantile,
             "date": time.strftime("%Y-%m-%d %H:%M"),
         }
-    if a.save:
-        stored.update(table)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored, indent=1) + "\n")
-        print(f"wrote {path}", end="; ")
-    print(f"load {loadavg()}")
-    return 0
+    return table
 
 
 def cmd_cost_model(a) -> int:
@@ -571,23 +547,17 @@ def cmd_cost_model(a) -> int:
 
     T1 = the whole iteration at 1 BLAS thread, in CPU time of the thread (time.thread_time: not
     inflated while other processes hold the core; median of blocks), G1 = the iteration's own
-    matrix products (bench_train.gemm_list, numpy, in ganlib's layouts) at 1 thread, also in thread
-    CPU time, G2 = the same products at 2 threads, wall time, the fastest of rounds x --gemm-tries
-    tries (one product list takes tens of ms, so quiet spells cover it). The quiet 2-thread
-    iteration is modelled as T2 = T1 - G1 + G2: the products use both cores, everything else
-    (elementwise numpy) runs on one.
+    matrix products (benchmarks.speed.iteration.gemm_list, numpy, in ganlib's layouts) at 1 thread,
+    also in thread CPU time, G2 = the same products at 2 threads, wall time, the fastest of rounds x
+    --gemm-tries tries (one product list takes tens of ms, so quiet spells cover it). The quiet
+    2-thread iteration is modelled as T2 = T1 - G1 + G2: the products use both cores, everything
+    else (elementwise numpy) runs on one.
     """
-    from threadpoolctl import threadpool_limits
-
-    from benchmarks.speed import train as bt
-
     X = load_train()
-    cands = [("reference", "reference", {})] + [(name, a.base, parse_spec(spec)) for name, spec in a.cand]
     runs = []
-    for name, base, spec in cands:
-        config, extras = split_spec(base, spec)
+    for name, config, extras in _candidates(a):
         gan = SearchGAN(config, extras, 10**6)
-        gemms = _gemms_k(bt, config)
+        gemms = gemm_list_k(config)
         if int(extras["reuse_fake"]):  # no second G forward pass
             gemms = [x for x in gemms if x[0] != "G step: G forward"]
         runs.append(
@@ -596,48 +566,43 @@ def cmd_cost_model(a) -> int:
                 "gan": gan,
                 "stream": BatchStream(gan, X),
                 "key": cost_key(config, extras),
-                "gemms": bt.NumpyGemms(gemms, np.random.default_rng(0)),
+                "gemms": NumpyGemms(gemms, np.random.default_rng(0)),
                 "t1": [],
                 "g1": [],
                 "g2": [],
             }
         )
     print(f"CPU: {cpu_model()}, numpy {np.__version__}, load {loadavg()}")
-    with threadpool_limits(limits=1, user_api="blas"):
+    with harness.blas_limited(1):
         for r in runs:
-            for _ in range(a.warmup):
-                r["gan"].step(r["stream"].next())
-            t0 = pc()
-            for _ in range(5):
-                r["gan"].step(r["stream"].next())
-            r["n"] = max(3, round(a.block_seconds / ((pc() - t0) / 5)))
+            r["n"] = _block_iterations(r["gan"], r["stream"], a.warmup, a.block_seconds)
     loads = []
     clock = time.thread_time  # CPU time of this thread: a busy machine does not inflate it (1 thread)
-    for rnd in range(a.rounds):
-        order = runs if rnd % 2 == 0 else runs[::-1]
-        for r in order:
-            with threadpool_limits(limits=1, user_api="blas"):
+
+    def block(r):
+        def run():
+            with harness.blas_limited(1):
                 t0 = clock()
                 for _ in range(r["n"]):
                     r["gan"].step(r["stream"].next())
                 r["t1"].append((clock() - t0) / r["n"])
-                bt.pc = clock
-                r["g1"].append(sum(r["gemms"].run()))
-                bt.pc = pc
-            with threadpool_limits(limits=2, user_api="blas"):  # wall clock; the fastest of many tries
+                r["g1"].append(sum(r["gemms"].run(clock)))
+            with harness.blas_limited(2):  # wall clock; the fastest of many tries
                 r["g2"].append(min(sum(r["gemms"].run()) for _ in range(a.gemm_tries)))
-        loads.append(loadavg())
-    q = a.quantile
 
-    def fast(ts):
-        return float(np.quantile(ts, q))
+        return run
 
+    harness.interleaved({r["name"]: block(r) for r in runs}, a.rounds, lambda *_: loads.append(loadavg()))
+    _cost_model_table(a, runs, loads)
+    return 0
+
+
+def _cost_model_table(a, runs, loads) -> None:
     for r in runs:
         r["T1"], r["G1"], r["G2"] = statistics.median(r["t1"]), statistics.median(r["g1"]), min(r["g2"])
         r["T2"] = r["T1"] - r["G1"] + r["G2"]
     ref = runs[0]
-    path = RESULTS / "cost_ratios.json"
-    stored = json.loads(path.read_text()) if path.is_file() else {}
+    path, stored = _stored_ratios(a)
     print(
         f"\n{'candidate':<16}{'T1 ms':>8}{'G1 ms':>8}{'G2 ms':>8}{'T2 model':>9}{'ratio':>7}{'1-thr ratio':>12}"
         f"{'non-GEMM % @2thr':>17}{'budget 9 min':>13}"
@@ -649,43 +614,33 @@ def cmd_cost_model(a) -> int:
             f"{r['name']:<16}{1e3 * r['T1']:8.1f}{1e3 * r['G1']:8.1f}{1e3 * r['G2']:8.1f}{1e3 * r['T2']:9.1f}"
             f"{ratio:7.3f}{r['T1'] / ref['T1']:12.3f}{100 * (1 - r['G2'] / r['T2']):17.0f}{budget:13d}  [{r['key']}]"
         )
-        if a.save:
-            stored[r["key"]] = {
-                "name": r["name"],
-                "ratio": round(ratio, 4),
-                "method": "model T2 = T1 - G1 + G2",
-                "ratio_1thread": round(r["T1"] / ref["T1"], 4),
-                "T1_ms": round(1e3 * r["T1"], 2),
-                "G1_ms": round(1e3 * r["G1"], 2),
-                "G2_ms": round(1e3 * r["G2"], 2),
-                "T2_model_ms": round(1e3 * r["T2"], 2),
-                "budget_9min": budget,
-                "cpu": cpu_model(),
-                "loadavg_per_round": loads,
-                "rounds": a.rounds,
-                "quantile": q,
-                "date": time.strftime("%Y-%m-%d %H:%M"),
-            }
+        stored[r["key"]] = {
+            "name": r["name"],
+            "ratio": round(ratio, 4),
+            "method": "model T2 = T1 - G1 + G2",
+            "ratio_1thread": round(r["T1"] / ref["T1"], 4),
+            "T1_ms": round(1e3 * r["T1"], 2),
+            "G1_ms": round(1e3 * r["G1"], 2),
+            "G2_ms": round(1e3 * r["G2"], 2),
+            "T2_model_ms": round(1e3 * r["T2"], 2),
+            "budget_9min": budget,
+            "cpu": cpu_model(),
+            "loadavg_per_round": loads,
+            "rounds": a.rounds,
+            "quantile": a.quantile,
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+        }
     print(
         f"reference quiet-model throughput: {1 / ref['T2']:.1f} it/s (the budgets use --ref-its {a.ref_its}); "
         f"load {loadavg()}"
     )
     if a.save:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored, indent=1) + "\n")
+        _save_ratios(path, stored)
         print(f"wrote {path}")
-    return 0
 
 
-def _gemms_k(bt, config):
-    """The product list with k D steps per iteration (k - 1 extra D steps, each with its G forward)."""
-    g = bt.gemm_list(config)
-    d_step = [x for x in g if x[0].startswith("D step")]
-    return g + d_step * (config.k - 1)
-
-
-def lookup_ratio(config, extras) -> float:
-    path = RESULTS / "cost_ratios.json"
+def lookup_ratio(config, extras, results_dir: Path = RESULTS) -> float:
+    path = Path(results_dir) / "cost_ratios.json"
     stored = json.loads(path.read_text()) if path.is_file() else {}
     key = cost_key(config, extras)
     if key not in stored:
@@ -696,143 +651,158 @@ def lookup_ratio(config, extras) -> float:
 # --------------------------------------------------------------------------- train
 
 
-def cmd_train(a) -> int:
-    from threadpoolctl import threadpool_limits
-
-    limiter = threadpool_limits(limits=a.threads, user_api="blas")  # noqa: F841
-    spec = parse_spec(a.set or [])
-    if a.seed is not None:
-        spec["seed"] = a.seed
-    config, extras = split_spec(a.base, spec)
-    ratio = a.ratio if a.ratio is not None else (lookup_ratio(config, extras) if a.minutes else None)
+def _budget(a, config, extras) -> tuple[int | None, float | None]:
+    """(iterations, cost ratio): from --iterations, or --minutes and the cost ratio; None with --wall-seconds."""
+    ratio = a.ratio if a.ratio is not None else (lookup_ratio(config, extras, a.results_dir) if a.minutes else None)
     if a.iterations:
-        total = a.iterations
-    elif a.minutes:
-        total = int(round(a.minutes * 60 * a.ref_its / ratio))
-    elif a.wall_seconds:
-        total = None
-    else:
-        raise SystemExit("give --iterations, --minutes or --wall-seconds")
-    out = Path(a.out) if a.out else RUNS / a.name
-    out.mkdir(parents=True, exist_ok=True)
-    X = load_train()
-    # The lr schedule needs the horizon: with --wall-seconds it is estimated after a short timing.
-    gan = SearchGAN(config, extras, total or 10**9)
-    for item in a.extra_emas.split(",") if a.extra_emas else []:
-        rule, _, decay = item.rpartition("@")
-        gan.add_average(rule, float(decay))
-    stream = BatchStream(gan, X)
-    info = {
-        "name": a.name,
-        "spec": canonical(config, extras),
-        "base": a.base,
-        "config": config.to_dict(),
-        "extras": extras,
-        "cost_key": cost_key(config, extras),
-        "ratio": ratio,
-        "ref_its": a.ref_its,
-        "minutes_equivalent": a.minutes,
-        "total_iterations": total,
-        "iterations_per_epoch": stream.per_epoch,
-        "start_env": environment(),
-        "argv": sys.argv,
-    }
-    print(f"{a.name}: {info['spec'] or '(base)'}; budget {total} iterations; env {info['start_env']}", flush=True)
+        return a.iterations, ratio
+    if a.minutes:
+        return int(round(a.minutes * 60 * a.ref_its / ratio)), ratio
+    if a.wall_seconds:
+        return None, ratio
+    raise SystemExit("give --iterations, --minutes or --wall-seconds")
 
-    def snapshot_points(total):
-        if a.snapshot_every:
-            return sorted(set(range(0, total + 1, a.snapshot_every)) | {total})
-        return sorted({round(i * total / a.snapshots) for i in range(a.snapshots + 1)})
 
-    snaps = snapshot_points(total) if total else []
-    meta_extra = {"search": {"name": a.name, "spec": info["spec"], "extras": extras, "ema_decay": config.ema_decay}}
-    train_seconds, snap_rows = 0.0, []
-    d_real, d_fake, loss_d, loss_g = [], [], [], []
+class TrainingRun:
+    """One candidate's training: its snapshots, progress lines and run.json, step by step."""
 
-    def snapshot():
-        path = out / f"gen_{gan.iteration:06d}.npz"
-        save_generator(gan, path, {**meta_extra, "train_seconds": round(train_seconds, 2)})
-        raw = {}
-        others = {"raw": gan.G} if a.raw and gan.avg is not None else {}  # G itself: what the average adds
-        others.update({name: net for name, (_, _, net) in gan.extra_avgs.items()})
+    def __init__(self, a, config, extras, total, ratio):
+        self.a, self.total = a, total
+        self.out = Path(a.out) if a.out else Path(a.runs_dir) / a.name
+        self.out.mkdir(parents=True, exist_ok=True)
+        # The lr schedule needs the horizon: with --wall-seconds it is estimated after a short timing.
+        self.gan = SearchGAN(config, extras, total or 10**9)
+        for item in a.extra_emas.split(",") if a.extra_emas else []:
+            rule, _, decay = item.rpartition("@")
+            self.gan.add_average(rule, float(decay))
+        self.stream = BatchStream(self.gan, load_train())
+        self.info = {
+            "name": a.name,
+            "spec": canonical(config, extras),
+            "base": a.base,
+            "config": config.to_dict(),
+            "extras": extras,
+            "cost_key": cost_key(config, extras),
+            "ratio": ratio,
+            "ref_its": a.ref_its,
+            "minutes_equivalent": a.minutes,
+            "total_iterations": total,
+            "iterations_per_epoch": self.stream.per_epoch,
+            "start_env": environment(),
+            "argv": sys.argv,
+        }
+        self.meta = {"search": {"name": a.name, "spec": self.info["spec"], "extras": extras}}
+        self.meta["search"]["ema_decay"] = config.ema_decay
+        self.snaps = self.snapshot_points(total) if total else []
+        self.train_seconds, self.snap_rows = 0.0, []
+        self.curves = {"d_real": [], "d_fake": [], "loss_d": [], "loss_g": []}
+
+    def snapshot_points(self, total: int) -> list[int]:
+        if self.a.snapshot_every:
+            return sorted(set(range(0, total + 1, self.a.snapshot_every)) | {total})
+        return sorted({round(i * total / self.a.snapshots) for i in range(self.a.snapshots + 1)})
+
+    def snapshot(self) -> None:
+        """The sampler (and with --raw G itself, and every extra average) saved as generators."""
+        gan, it = self.gan, self.gan.iteration
+        path = self.out / f"gen_{it:06d}.npz"
+        save_generator(gan, path, {**self.meta, "train_seconds": round(self.train_seconds, 2)})
+        files = {}
+        others = {"raw": gan.G} if self.a.raw and gan.G_ema is not None else {}  # what the average adds
+        others.update({name: average.average for name, average in gan.extra_avgs.items()})
         for name, net in others.items():
-            shim = SimpleNamespace(
-                config=gan.config, epoch=gan.epoch, iteration=gan.iteration, sampler=net, fixed_z=gan.fixed_z
-            )
-            fname = f"{name}_{gan.iteration:06d}.npz"
-            save_generator(shim, out / fname, meta_extra)
-            raw[f"{name}_file" if name == "raw" else f"variant:{name}"] = fname
-        snap_rows.append(
+            shim = SimpleNamespace(config=gan.config, epoch=gan.epoch, iteration=it, sampler=net, fixed_z=gan.fixed_z)
+            fname = f"{name}_{it:06d}.npz"
+            save_generator(shim, self.out / fname, self.meta)
+            files[f"{name}_file" if name == "raw" else f"variant:{name}"] = fname
+        minutes = None if self.total is None or not self.a.minutes else self.a.minutes * it / self.total
+        self.snap_rows.append(
             {
-                **raw,
-                "iteration": gan.iteration,
-                "epochs": gan.iteration / stream.per_epoch,
-                "train_seconds": round(train_seconds, 2),
-                "minutes_equivalent": None if total is None or not a.minutes else a.minutes * gan.iteration / total,
+                **files,
+                "iteration": it,
+                "epochs": it / self.stream.per_epoch,
+                "train_seconds": round(self.train_seconds, 2),
+                "minutes_equivalent": minutes,
                 "file": path.name,
                 "loadavg": loadavg(),
             }
         )
 
-    if 0 in snaps:
-        snapshot()
-    t_last = pc()
-    while True:
-        if total is not None and gan.iteration >= total:
-            break
-        if total is None and train_seconds >= a.wall_seconds:
-            break
+    def done(self) -> bool:
+        if self.total is not None:
+            return self.gan.iteration >= self.total
+        return self.train_seconds >= self.a.wall_seconds
+
+    def step(self) -> None:
         t0 = pc()
-        ld, lg, dr, df = gan.step(stream.next())
-        train_seconds += pc() - t0
-        loss_d.append(ld)
-        loss_g.append(lg)
-        d_real.append(dr)
-        d_fake.append(df)
-        if total is None and gan.iteration == 200:
+        values = self.gan.step(self.stream.next())
+        self.train_seconds += pc() - t0
+        for name, v in zip(("loss_d", "loss_g", "d_real", "d_fake"), values):
+            self.curves[name].append(v)
+        if self.total is None and self.gan.iteration == 200:
             # wall mode: fix the horizon from the speed so far, for the schedule and snapshots
-            total = int(a.wall_seconds / (train_seconds / 200))
-            gan.total = total
-            snaps = snapshot_points(total)
-            info["total_iterations_estimated"] = total
-        if gan.iteration in snaps:
-            snapshot()
+            self.total = self.gan.total = int(self.a.wall_seconds / (self.train_seconds / 200))
+            self.snaps = self.snapshot_points(self.total)
+            self.info["total_iterations_estimated"] = self.total
+        if self.gan.iteration in self.snaps:
+            self.snapshot()
+
+    def progress(self) -> None:
+        gan, c, w = self.gan, self.curves, slice(-200, None)
+        print(
+            f"  it {gan.iteration:6d}/{self.total} ({gan.iteration / self.stream.per_epoch:5.1f} ep) "
+            f"{self.train_seconds:6.0f}s  {gan.iteration / self.train_seconds:5.1f} it/s  "
+            f"D(x) {np.mean(c['d_real'][w]):.3f} D(G(z)) {np.mean(c['d_fake'][w]):.3f}  "
+            f"lr_g {gan.opt_G.lr:.2e}  load {loadavg()}",
+            flush=True,
+        )
+
+    def finish(self) -> dict:
+        """The last snapshot if missing, then run.json."""
+        gan, c = self.gan, self.curves
+        if gan.iteration not in {r["iteration"] for r in self.snap_rows}:
+            self.snapshot()
+        w = slice(-500, None)
+        self.info.update(
+            iterations=gan.iteration,
+            epochs=gan.iteration / self.stream.per_epoch,
+            train_seconds=round(self.train_seconds, 1),
+            its_per_second=gan.iteration / self.train_seconds,
+            end_env=environment(),
+            snapshots=self.snap_rows,
+            end_means_last500={k: float(np.mean(c[k][w])) for k in ("d_real", "d_fake", "loss_d", "loss_g")},
+            curves_every_100={
+                k: [float(np.mean(c[k][i : i + 100])) for i in range(0, len(c[k]), 100)] for k in ("d_real", "d_fake")
+            },
+        )
+        (self.out / "run.json").write_text(json.dumps(self.info, indent=1) + "\n")
+        return self.info
+
+
+def cmd_train(a) -> int:
+    harness.limit_threads(a.threads)
+    spec = parse_spec(a.set or [])
+    if a.seed is not None:
+        spec["seed"] = a.seed
+    config, extras = split_spec(a.base, spec)
+    total, ratio = _budget(a, config, extras)
+    run = TrainingRun(a, config, extras, total, ratio)
+    print(
+        f"{a.name}: {run.info['spec'] or '(base)'}; budget {total} iterations; env {run.info['start_env']}", flush=True
+    )
+    if 0 in run.snaps:
+        run.snapshot()
+    t_last = pc()
+    while not run.done():
+        run.step()
         if pc() - t_last > a.print_every:
             t_last = pc()
-            w = slice(-200, None)
-            print(
-                f"  it {gan.iteration:6d}/{total} ({gan.iteration / stream.per_epoch:5.1f} ep) "
-                f"{train_seconds:6.0f}s  {gan.iteration / train_seconds:5.1f} it/s  "
-                f"D(x) {np.mean(d_real[w]):.3f} D(G(z)) {np.mean(d_fake[w]):.3f}  "
-                f"lr_g {gan.opt_G.lr:.2e}  load {loadavg()}",
-                flush=True,
-            )
-    if gan.iteration not in {r["iteration"] for r in snap_rows}:
-        snapshot()
-    w = slice(-500, None)
-    info.update(
-        iterations=gan.iteration,
-        epochs=gan.iteration / stream.per_epoch,
-        train_seconds=round(train_seconds, 1),
-        its_per_second=gan.iteration / train_seconds,
-        end_env=environment(),
-        snapshots=snap_rows,
-        end_means_last500={
-            "d_real": float(np.mean(d_real[w])),
-            "d_fake": float(np.mean(d_fake[w])),
-            "loss_d": float(np.mean(loss_d[w])),
-            "loss_g": float(np.mean(loss_g[w])),
-        },
-        curves_every_100={
-            "d_real": [float(np.mean(d_real[i : i + 100])) for i in range(0, len(d_real), 100)],
-            "d_fake": [float(np.mean(d_fake[i : i + 100])) for i in range(0, len(d_fake), 100)],
-        },
-    )
-    (out / "run.json").write_text(json.dumps(info, indent=1) + "\n")
+            run.progress()
+    info = run.finish()
+    end = info["end_means_last500"]
     print(
-        f"done: {gan.iteration} iterations ({info['epochs']:.1f} epochs) in {train_seconds:.0f} s; "
-        f"end D(x) {info['end_means_last500']['d_real']:.3f} D(G(z)) {info['end_means_last500']['d_fake']:.3f}; "
-        f"wrote {out}/run.json",
+        f"done: {info['iterations']} iterations ({info['epochs']:.1f} epochs) in {info['train_seconds']:.0f} s; "
+        f"end D(x) {end['d_real']:.3f} D(G(z)) {end['d_fake']:.3f}; wrote {run.out}/run.json",
         flush=True,
     )
     return 0
@@ -863,55 +833,62 @@ def evaluate_file(path: Path, n: int, seed: int, parzen: bool) -> dict:
     return row
 
 
-def cmd_evaluate(a) -> int:
-    from threadpoolctl import threadpool_limits
+def _snapshots_to_score(a, info: dict) -> list[tuple[dict, bool]]:
+    """The run's snapshots that ``evaluate`` scores, each with whether it gets a Parzen estimate."""
+    snaps = info["snapshots"]
+    if a.which == "final":
+        snaps = snaps[-1:]
+    marks = set()
+    if a.parzen not in ("none", "final", "all"):
+        marks = {info["snapshots"][int(i)]["iteration"] for i in a.parzen.split(",")}
+    if a.raw:  # evaluate G's raw weights instead of the average (snapshots saved with --raw)
+        snaps = [{**s, "file": s["raw_file"]} for s in snaps if "raw_file" in s]
+    if a.variant:  # an extra average (snapshots saved with --extra-emas)
+        snaps = [{**s, "file": s[f"variant:{a.variant}"]} for s in snaps if f"variant:{a.variant}" in s]
+    last = info["snapshots"][-1]["iteration"]
+    return [
+        (s, a.parzen == "all" or (a.parzen == "final" and s["iteration"] == last) or s["iteration"] in marks)
+        for s in snaps
+    ]
 
-    limiter = threadpool_limits(limits=a.threads, user_api="blas")  # noqa: F841
-    for run in a.runs:
-        run = Path(run)
+
+def _evaluation_row(a, run: Path, info: dict, s: dict, parzen: bool) -> dict:
+    row = evaluate_file(run / s["file"], a.n, a.sample_seed, parzen)
+    row.update(
+        file=s["file"],
+        run=info["name"],
+        spec=info["spec"],
+        seed=info["config"]["seed"],
+        iteration=s["iteration"],
+        epochs=round(s["epochs"], 2),
+        minutes_equivalent=s.get("minutes_equivalent"),
+        total_iterations=info["iterations"],
+        ratio=info.get("ratio"),
+        end_d_real=info["end_means_last500"]["d_real"],
+        end_d_fake=info["end_means_last500"]["d_fake"],
+        n=a.n,
+        sample_seed=a.sample_seed,
+        **{"eval_" + k: v for k, v in environment().items()},
+    )
+    return row
+
+
+def cmd_evaluate(a) -> int:
+    harness.limit_threads(a.threads)
+    rows_path = Path(a.results_dir) / "search_rows.jsonl"
+    for run in map(Path, a.runs):
         info = json.loads((run / "run.json").read_text())
         ev_path = run / "eval.json"
         done = json.loads(ev_path.read_text()) if ev_path.is_file() else {}
-        snaps = info["snapshots"]
-        if a.which == "final":
-            snaps = snaps[-1:]
-        marks = set()
-        if a.parzen not in ("none", "final", "all"):
-            marks = {info["snapshots"][int(i)]["iteration"] for i in a.parzen.split(",")}
-        if a.raw:  # evaluate G's raw weights instead of the average (snapshots saved with --raw)
-            snaps = [{**s, "file": s["raw_file"]} for s in snaps if "raw_file" in s]
-        if a.variant:  # an extra average (snapshots saved with --extra-emas)
-            snaps = [{**s, "file": s[f"variant:{a.variant}"]} for s in snaps if f"variant:{a.variant}" in s]
-        for s in snaps:
-            want_parzen = (
-                a.parzen == "all"
-                or (a.parzen == "final" and s["iteration"] == info["snapshots"][-1]["iteration"])
-                or s["iteration"] in marks
-            )
+        for s, want_parzen in _snapshots_to_score(a, info):
             key = f"{s['file']}|n={a.n}|seed={a.sample_seed}"
             old = done.get(key)
             if old is not None and (not want_parzen or "parzen" in old) and not a.force:
                 continue
-            row = evaluate_file(run / s["file"], a.n, a.sample_seed, want_parzen)
-            row.update(
-                file=s["file"],
-                run=info["name"],
-                spec=info["spec"],
-                seed=info["config"]["seed"],
-                iteration=s["iteration"],
-                epochs=round(s["epochs"], 2),
-                minutes_equivalent=s.get("minutes_equivalent"),
-                total_iterations=info["iterations"],
-                ratio=info.get("ratio"),
-                end_d_real=info["end_means_last500"]["d_real"],
-                end_d_fake=info["end_means_last500"]["d_fake"],
-                n=a.n,
-                sample_seed=a.sample_seed,
-                **{"eval_" + k: v for k, v in environment().items()},
-            )
-            done[key] = row
+            row = done[key] = _evaluation_row(a, run, info, s, want_parzen)
             ev_path.write_text(json.dumps(done, indent=1) + "\n")
-            with open(RESULTS / "search_rows.jsonl", "a") as f:
+            rows_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(rows_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
             pz = f"  Parzen {row['parzen']:.1f} +- {row['parzen_se']:.1f}" if "parzen" in row else ""
             print(
@@ -926,7 +903,7 @@ def cmd_evaluate(a) -> int:
 
 
 def cmd_grid(a) -> int:
-    from ganlib import viz
+    from ganlib.viz import images
 
     run = Path(a.run)
     info = json.loads((run / "run.json").read_text())
@@ -937,15 +914,15 @@ def cmd_grid(a) -> int:
     )
     G, meta = load_generator(run / s["file"])
     x = sample_generator(G, meta, a.n, seed=a.sample_seed)
-    out = Path(a.out) if a.out else RESULTS / f"grid_{info['name']}_it{s['iteration']}.png"
-    viz.save_grid_png(x, out, nrow=int(math.sqrt(a.n)), scale=2)
+    out = Path(a.out) if a.out else Path(a.results_dir) / f"grid_{info['name']}_it{s['iteration']}.png"
+    images.save_grid_png(x, out, nrow=int(math.sqrt(a.n)), scale=2)
     print(f"wrote {out}")
     return 0
 
 
 def cmd_table(a) -> int:
     rows = {}
-    for run in sorted(RUNS.glob("*/eval.json")):
+    for run in sorted(Path(a.runs_dir).glob("*/eval.json")):
         for row in json.loads(run.read_text()).values():
             if row["iteration"] == row["total_iterations"] and row.get("file", "gen").startswith("gen"):
                 rows[row["run"]] = row
@@ -975,6 +952,30 @@ def cmd_table(a) -> int:
     return 0
 
 
+def _ablation_row(source: str) -> dict:
+    """The final measures of one ``--row`` source: a search run folder (``FOLDER#PREFIX``) or an evaluate JSON."""
+    source, _, prefix = source.partition("#")
+    path = Path(source)
+    if path.suffix == ".json":  # python -m ganlib evaluate --json
+        ev = json.loads(path.read_text())
+        hist, parzen = ev["class_histogram"], ev.get("parzen") or {}
+        row = {"fd": ev["frechet_distance"], "kl": hist["kl_to_uniform"], "min_class": min(hist["fractions"])}
+        row.update(parzen=parzen.get("mean"), parzen_se=parzen.get("std_error"), source=str(path))
+        return row
+    final = [
+        r
+        for r in json.loads((path / "eval.json").read_text()).values()
+        if r.get("file", "gen").startswith(prefix or "gen")
+        and ("_" in prefix or r["iteration"] == r["total_iterations"])  # gen_014400: that snapshot
+    ]
+    if not final:
+        raise SystemExit(f"{path}: no evaluated final snapshot {prefix or 'gen'}_*.npz")
+    r = max(final, key=lambda r: "parzen" in r)  # the evaluation with Parzen, if there is one
+    row = {k: r.get(k) for k in ("fd", "kl", "min_class", "parzen", "parzen_se", "iteration", "seed", "spec")}
+    row["source"] = f"{path.name}/{r.get('file')}"
+    return row
+
+
 def cmd_ablation(a) -> int:
     """Final measures of named runs as one small JSON table (notebook 04's "What each trick buys").
 
@@ -985,35 +986,58 @@ def cmd_ablation(a) -> int:
     rows = []
     for spec in a.row:
         what, _, source = spec.partition("=")
-        source, _, prefix = source.partition("#")
-        path = Path(source)
-        if path.suffix == ".json":  # python -m ganlib evaluate --json
-            ev = json.loads(path.read_text())
-            hist, parzen = ev["class_histogram"], ev.get("parzen") or {}
-            row = {"fd": ev["frechet_distance"], "kl": hist["kl_to_uniform"], "min_class": min(hist["fractions"])}
-            row.update(parzen=parzen.get("mean"), parzen_se=parzen.get("std_error"), source=str(path))
-        else:
-            final = [
-                r
-                for r in json.loads((path / "eval.json").read_text()).values()
-                if r.get("file", "gen").startswith(prefix or "gen")
-                and ("_" in prefix or r["iteration"] == r["total_iterations"])  # gen_014400: that snapshot
-            ]
-            if not final:
-                raise SystemExit(f"{path}: no evaluated final snapshot {prefix or 'gen'}_*.npz")
-            r = max(final, key=lambda r: "parzen" in r)  # the evaluation with Parzen, if there is one
-            row = {k: r.get(k) for k in ("fd", "kl", "min_class", "parzen", "parzen_se", "iteration", "seed", "spec")}
-            row["source"] = f"{path.name}/{r.get('file')}"
-        rows.append({"what": what, **row})
-    out = Path(a.out)
-    out.write_text(
-        json.dumps({"command": "python benchmarks/search_default.py ablation ...", "rows": rows}, indent=1) + "\n"
-    )
+        rows.append({"what": what, **_ablation_row(source)})
+    out = Path(a.out) if a.out else Path(a.results_dir) / "default_ablation.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"command": f"{COMMAND} ablation ...", "rows": rows}, indent=1) + "\n")
     for row in rows:
         pz = f"{row['parzen']:.1f}" if row.get("parzen") is not None else "-"
         print(f"{row['what']:<60} FD {row['fd']:6.2f} KL {row['kl']:.4f} min {row['min_class']:.1%} Parzen {pz}")
     print(f"wrote {out}")
     return 0
+
+
+def _curve(a, spec: str) -> tuple[str, dict]:
+    """One run's points (every evaluated snapshot) against minutes of quiet 2-thread training."""
+    label, _, run = spec.rpartition("=") if "=" in spec else (None, None, spec)
+    run, _, prefix = run.partition("#")  # FOLDER#PREFIX: this run's snapshots of another average
+    prefix = prefix or a.prefix
+    run = Path(run)
+    info = json.loads((run / "run.json").read_text())
+    ev = json.loads((run / "eval.json").read_text())
+    rows = sorted(
+        (r for r in ev.values() if r.get("n") == a.n and r.get("file", "gen").startswith(prefix)),
+        key=lambda r: r["iteration"],
+    )
+    # the run's cost ratio to the reference (from its run.json, else --ratio: runs trained with
+    # --iterations did not record one)
+    ratio = info["ratio"] or a.ratio
+    if rows and ratio is None:
+        raise SystemExit(f"{run}: no cost ratio recorded; give --ratio (see cost_ratios.json)")
+    pts = [
+        {
+            "iteration": r["iteration"],
+            "epochs": r["epochs"],
+            "minutes_quiet": round(r["iteration"] * ratio / (a.ref_its * 60), 3),
+            "minute_mark": round(10 * r["iteration"] / info["iterations"], 2),
+            "fd": r["fd"],
+            "kl": r["kl"],
+            "min_class": r["min_class"],
+            "parzen": r.get("parzen"),
+            "parzen_se": r.get("parzen_se"),
+        }
+        for r in rows
+    ]
+    return label or info["name"], {
+        "run": info["name"],
+        "spec": info["spec"],
+        "seed": info["config"]["seed"],
+        "ratio": ratio,
+        "iterations_per_second_quiet": round(a.ref_its / ratio, 2),
+        "budget_iterations": info["iterations"],
+        "budget_minutes_quiet": info["minutes_equivalent"],
+        "points": pts,
+    }
 
 
 def cmd_curves(a) -> int:
@@ -1023,50 +1047,8 @@ def cmd_curves(a) -> int:
     matplotlib.use("Agg")
     from ganlib import viz
 
-    curves = {}
-    for spec in a.runs:
-        label, _, run = spec.rpartition("=") if "=" in spec else (None, None, spec)
-        run, _, prefix = run.partition("#")  # FOLDER#PREFIX: this run's snapshots of another average
-        prefix = prefix or a.prefix
-        run = Path(run)
-        info = json.loads((run / "run.json").read_text())
-        ev = json.loads((run / "eval.json").read_text())
-        rows = sorted(
-            (r for r in ev.values() if r.get("n") == a.n and r.get("file", "gen").startswith(prefix)),
-            key=lambda r: r["iteration"],
-        )
-        pts = []
-        for r in rows:
-            # minutes of quiet 2-thread training: the run's cost ratio to the reference (from its
-            # run.json, else --ratio: runs trained with --iterations did not record one)
-            ratio = info["ratio"] or a.ratio
-            if ratio is None:
-                raise SystemExit(f"{run}: no cost ratio recorded; give --ratio (see cost_ratios.json)")
-            minutes = r["iteration"] * ratio / (a.ref_its * 60)
-            pts.append(
-                {
-                    "iteration": r["iteration"],
-                    "epochs": r["epochs"],
-                    "minutes_quiet": round(minutes, 3),
-                    "minute_mark": round(10 * r["iteration"] / info["iterations"], 2),
-                    "fd": r["fd"],
-                    "kl": r["kl"],
-                    "min_class": r["min_class"],
-                    "parzen": r.get("parzen"),
-                    "parzen_se": r.get("parzen_se"),
-                }
-            )
-        curves[label or info["name"]] = {
-            "run": info["name"],
-            "spec": info["spec"],
-            "seed": info["config"]["seed"],
-            "ratio": info["ratio"] or a.ratio,
-            "iterations_per_second_quiet": round(a.ref_its / (info["ratio"] or a.ratio), 2),
-            "budget_iterations": info["iterations"],
-            "budget_minutes_quiet": info["minutes_equivalent"],
-            "points": pts,
-        }
-    out = Path(a.out)
+    curves = dict(_curve(a, spec) for spec in a.runs)
+    out = Path(a.out) if a.out else Path(a.results_dir) / "curves"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(curves, indent=1) + "\n")
     # the figure of README and notebook 06: ganlib.viz draws it from the same JSON
@@ -1079,90 +1061,39 @@ def cmd_curves(a) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- profile
+# --------------------------------------------------------------------------- --quick
 
 
-def cmd_profile(a) -> int:
-    """Phase breakdown of one iteration of a candidate: time in the matrix products and outside them."""
-    from threadpoolctl import threadpool_limits
-
-    from benchmarks.speed import train as bt  # the phases and the GEMM list of an iteration
-
-    limiter = threadpool_limits(limits=a.threads, user_api="blas")  # noqa: F841
-    global pc
-    if a.clock == "thread":
-        # CPU time of this thread: not inflated while other processes hold the core (1 thread only).
-        if a.threads != 1:
-            raise SystemExit("--clock thread needs --threads 1 (BLAS worker threads are not counted)")
-        pc = bt.pc = time.thread_time
-    config, extras = split_spec(a.base, parse_spec(a.set or []))
-    if config.k != 1:
-        raise SystemExit("the phase breakdown re-enacts one D step: k must be 1")
-    X = load_train()
-    gan = SearchGAN(config, extras, 10**6)
-    stream = BatchStream(gan, X)
-    gemms = bt.gemm_list(config)
-    np_gemms = bt.NumpyGemms(gemms, np.random.default_rng(0))
-    for _ in range(a.warmup):
-        gan.step(stream.next())
-    phases, gather, ema, full, gemm_runs = {}, [], [], [], []
-    for _ in range(a.repeats):
-        t0 = pc()
-        batch = stream.next()
-        gather.append(pc() - t0)
-        t = gan.iteration
-        gan.set_lr()
-        bt.ganlib_phased_iteration(gan, batch[0], phases)  # increments gan.iteration
-        t0 = pc()
-        gan.update_average(t)
-        ema.append(pc() - t0)
-        t0 = pc()
-        gan.step(stream.next())
-        full.append(pc() - t0)
-        gemm_runs.append(np_gemms.run())
-    gemm_med = np.median(np.array(gemm_runs), axis=0) * 1e3
-    by_phase = {}
-    for (ph, *_), v in zip(gemms, gemm_med):
-        by_phase[ph] = by_phase.get(ph, 0.0) + v
-    env = environment()
-    print(
-        f"{canonical(config, extras) or '(base)'}: G {config.g_hidden}, D {config.d_hidden}, batch {config.batch_size}; "
-        f"G {gan.G.num_params:,} D {gan.D.num_params:,} parameters; CPU {env['cpu']}, BLAS threads "
-        f"{env['blas_threads']}, load {env['loadavg']}; medians over {a.repeats} iterations, {a.clock} clock"
-    )
-    print(f"  {'phase':<28}{'ms':>8}{'GEMM ms':>9}{'non-GEMM':>10}{'non-GEMM %':>11}")
-    rows = [(name, 1e3 * statistics.median(phases[name]), by_phase.get(name, 0.0)) for name in bt.PHASES]
-    rows += [
-        ("batch gathering", 1e3 * statistics.median(gather), 0.0),
-        ("EMA update", 1e3 * statistics.median(ema), 0.0),
+def quick(a) -> int:
+    """Every subcommand once on a tiny budget, in a new temporary folder: a smoke test of seconds."""
+    tmp = harness.quick_output(None, "search")
+    results, runs = tmp / "results", tmp / "runs"
+    run = str(runs / "quick")
+    steps = [
+        ["cost", "--cand", "old", "", "--rounds", "2", "--iterations", "2", "--warmup", "1"],
+        ["cost", "--model", "--cand", "fused", "adam=fused adam_threads=2 reuse_fake=1"]
+        + ["--rounds", "2", "--warmup", "1", "--gemm-tries", "1", "--block-seconds", "0.05"],
+        ["train", "--name", "quick", "--iterations", "20", "--snapshots", "2", "--raw", "--extra-emas", "ramp@0.999"],
+        ["train", "--name", "quick_extras", "--minutes", "0.01", "--snapshots", "1"]
+        + ["--set", "adam=fused adam_threads=2 reuse_fake=1 ema_rule=debias lr_schedule=cosine"],
+        ["evaluate", run, "--which", "all", "--n", "300", "--parzen", "final"],
+        ["evaluate", run, "--n", "300", "--raw"],
+        ["grid", run, "--n", "16"],
+        ["table"],
+        ["curves", f"quick={run}", "--n", "300", "--ratio", "1.0", "--out", str(results / "minutes")],
+        ["ablation", "--row", f"the quick run={run}", "--row", f"G itself={run}#raw"],
     ]
-    tot, tot_gemm = 0.0, 0.0
-    result = {"spec": canonical(config, extras), **env, "phases": {}}
-    for name, ms, ge in rows:
-        tot, tot_gemm = tot + ms, tot_gemm + ge
-        print(f"  {name:<28}{ms:8.2f}{ge:9.2f}{ms - ge:10.2f}{100 * (ms - ge) / ms if ms else 0:10.0f}%")
-        result["phases"][name] = {"ms": round(ms, 3), "gemm_ms": round(ge, 3)}
-    print(
-        f"  {'sum of phases':<28}{tot:8.2f}{tot_gemm:9.2f}{tot - tot_gemm:10.2f}{100 * (tot - tot_gemm) / tot:10.0f}%"
-    )
-    print(f"  {'whole iteration (measured)':<28}{1e3 * statistics.median(full):8.2f}   (SearchGAN.step incl. EMA)")
-    result.update(sum_ms=tot, gemm_ms=tot_gemm, whole_ms=1e3 * statistics.median(full), end_loadavg=loadavg())
-    if a.json:
-        Path(a.json).write_text(json.dumps(result, indent=1) + "\n")
+    for step in steps:
+        print(f"\n$ {COMMAND} {' '.join(repr(x) if not x or ' ' in x else x for x in step)}", flush=True)
+        main(["--results-dir", str(results), "--runs-dir", str(runs), *step])
+    print(f"\nquick: every subcommand ran; everything it wrote is in {tmp}")
     return 0
 
 
 # --------------------------------------------------------------------------- main
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
-
+def _add_cost(sub) -> None:
     c = sub.add_parser("cost", help="interleaved cost-per-iteration ratios against CONFIGS['reference']")
     c.add_argument(
         "--cand",
@@ -1194,6 +1125,8 @@ def main(argv=None) -> int:
     c.add_argument("--warmup", type=int, default=10)
     c.add_argument("--threads", type=int, default=2, help="BLAS threads (default 2: the reader's machine)")
 
+
+def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train one candidate for a budget, saving snapshots")
     t.add_argument("--name", required=True, help="run name; output in runs/search/NAME unless --out")
     t.add_argument("--set", action="append", help='"field=value ..." overrides of --base (repeatable)')
@@ -1216,6 +1149,8 @@ def main(argv=None) -> int:
     t.add_argument("--out", help="output folder (default runs/search/NAME)")
     t.add_argument("--print-every", type=float, default=60.0, help="seconds between progress lines")
 
+
+def _add_evaluate(sub) -> None:
     e = sub.add_parser("evaluate", help="score a run's snapshots with ganlib.evaluation.metrics")
     e.add_argument("runs", nargs="+", help="run folders (runs/search/NAME)")
     e.add_argument("--which", choices=("final", "all"), default="final", help="snapshots to score")
@@ -1231,12 +1166,14 @@ def main(argv=None) -> int:
     e.add_argument("--raw", action="store_true", help="evaluate the raw_*.npz snapshots (G without its average)")
     e.add_argument("--variant", help="evaluate an extra average's snapshots, e.g. ema-debias-0.9995")
 
+
+def _add_outputs(sub) -> None:
     g = sub.add_parser("grid", help="PNG grid of a snapshot's samples")
     g.add_argument("run")
     g.add_argument("--snapshot", type=int, help="iteration (default: the last)")
     g.add_argument("--n", type=int, default=100)
     g.add_argument("--sample-seed", type=int, default=0)
-    g.add_argument("--out")
+    g.add_argument("--out", help="PNG file (default: RESULTS_DIR/grid_NAME_itN.png)")
 
     tb = sub.add_parser("table", help="final evaluations of all runs, best FD first")
     tb.add_argument("--markdown", action="store_true")
@@ -1244,7 +1181,7 @@ def main(argv=None) -> int:
 
     v = sub.add_parser("curves", help="metric-vs-minutes curves of evaluated runs: JSON + PNG")
     v.add_argument("runs", nargs="+", help="run folders, optionally LABEL=FOLDER or LABEL=FOLDER#PREFIX")
-    v.add_argument("--out", default=str(RESULTS / "curves"), help="path without suffix (.json and .png written)")
+    v.add_argument("--out", help="path without suffix, .json and .png written (default: RESULTS_DIR/curves)")
     v.add_argument("--n", type=int, default=10_000)
     v.add_argument("--prefix", default="gen", help="which snapshots: gen (the sampler), raw, ema-...")
     v.add_argument(
@@ -1254,32 +1191,46 @@ def main(argv=None) -> int:
 
     ab = sub.add_parser("ablation", help="final measures of named runs as one JSON table (notebook 04)")
     ab.add_argument("--row", action="append", required=True, help='"WHAT=RUN_FOLDER[#PREFIX]" or "WHAT=EVAL.json"')
-    ab.add_argument("--out", default=str(RESULTS / "default_ablation.json"))
+    ab.add_argument("--out", help="JSON file (default: RESULTS_DIR/default_ablation.json)")
 
-    f = sub.add_parser("profile", help="phase breakdown of a candidate's iteration (GEMM vs the rest)")
-    f.add_argument("--set", action="append", help='"field=value ..." overrides of --base')
-    f.add_argument("--base", default="default")
-    f.add_argument("--repeats", type=int, default=100)
-    f.add_argument("--warmup", type=int, default=20)
-    f.add_argument("--threads", type=int, default=1)
-    f.add_argument("--json", help="write the breakdown here")
-    f.add_argument(
-        "--clock",
-        choices=("wall", "thread"),
-        default="wall",
-        help="thread: time.thread_time, robust on a busy machine (with --threads 1)",
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=COMMAND,
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
     )
+    harness.add_quick_argument(p, "every subcommand once, on a few iterations (no subcommand needed)")
+    p.add_argument("--results-dir", default=str(RESULTS), help="the search's results (default benchmarks/results)")
+    p.add_argument("--runs-dir", default=str(RUNS), help="training runs and their snapshots (default runs/search)")
+    sub = p.add_subparsers(dest="cmd")
+    _add_cost(sub)
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_outputs(sub)
+    return p
+
+
+def main(argv=None) -> int:
+    p = parser()
     a = p.parse_args(argv)
-    return {
+    if a.quick:
+        if a.cmd:
+            p.error("--quick runs every subcommand itself: give no subcommand")
+        return quick(a)
+    if not a.cmd:
+        p.error("give a subcommand (or --quick)")
+    commands = {
         "cost": cmd_cost,
         "train": cmd_train,
         "evaluate": cmd_evaluate,
         "grid": cmd_grid,
         "table": cmd_table,
-        "profile": cmd_profile,
         "curves": cmd_curves,
         "ablation": cmd_ablation,
-    }[a.cmd](a)
+    }
+    return commands[a.cmd](a)
 
 
 if __name__ == "__main__":

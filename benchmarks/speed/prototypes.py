@@ -1,24 +1,32 @@
-r"""Micro-benchmarks of the non-GEMM parts of a GAN iteration, and prototypes that make them faster.
+r"""Micro-benchmarks of the non-GEMM parts of a GAN iteration, and prototypes that run them faster.
 
-Companion of ``search_default.py profile`` (which splits one iteration into phases): this script
-times the pieces that the profile finds outside the matrix products, each against a prototype
-replacement, and checks that the replacement gives the same numbers.
+Companion of ``benchmarks.speed.profile`` (which splits one iteration into phases): this script
+times the pieces that the profile finds outside the matrix products, each against a prototype,
+and checks that the prototype gives the same numbers.
 
 * Adam on G's and D's flat buffers: ganlib's ``Adam.step`` (13 passes over the whole buffer),
-  ``ChunkedAdam`` (the same passes, block by block, so each block stays in the cache),
-  ``FusedAdam`` (chunked, with G's moving average updated in the same pass over each block) and
-  ``FusedAdam`` with 2 threads (NumPy releases the GIL inside ufunc loops). Bit-identical.
-* The moving-average update alone (ganlib: 3 passes over G's parameters).
+  :class:`ChunkedAdam` (ganlib's Adam, one instance per cache-sized block of the buffer, so each
+  block goes through all its passes while it is in the cache), :class:`FusedAdam` (the same,
+  with G's moving average, ganlib's ``MovingAverage``, updated block by block right after the
+  block's Adam step) and ``FusedAdam`` with 2 threads (NumPy releases the GIL inside ufunc
+  loops). Bit-identical to ganlib's Adam and moving average: they *are* ganlib's, scheduled
+  differently (Adam and the average are elementwise, so a block's update depends on that block
+  alone).
+* The moving-average update alone (ganlib's ``MovingAverage.update``: 3 passes over G's parameters).
 * Dropout's mask, LeakyReLU's backward, Tanh's backward, on the iteration's shapes.
 
 Two clocks: ``thread`` (time.thread_time of the calling thread: robust on a shared machine, but it
 does not see work done by other threads) and ``wall`` (perf_counter; the fastest of many repeats,
 which approximates a quiet machine). Threaded variants are only meaningful with the wall clock.
 
+The search for the default configuration trains with these prototypes as options
+(``benchmarks.experiments.search_default``, ``--set adam=chunked`` or ``adam=fused``).
+
 Usage::
 
-    python benchmarks/speed_prototypes.py                  # G 1200-1200, D 512-256, batch 128
-    python benchmarks/speed_prototypes.py --g-hidden 256-512 --repeats 50
+    python -m benchmarks.speed.prototypes                  # G 1200-1200, D 512-256, batch 128
+    python -m benchmarks.speed.prototypes --g-hidden 256-512 --repeats 50
+    python -m benchmarks.speed.prototypes --quick          # smoke test: G 256-512, 3 repeats
 """
 
 from __future__ import annotations
@@ -30,10 +38,107 @@ import time
 
 import numpy as np
 
-from benchmarks.experiments import search_default as S
+from benchmarks import harness
 from ganlib.gan import CONFIGS, GAN
 from ganlib.layers import Dropout, LeakyReLU, Tanh
-from ganlib.optim import Adam
+from ganlib.optim import Adam, MovingAverage
+
+# --------------------------------------------------------------------------- the prototypes
+
+
+class Block:
+    """A slice of a network's flat buffers, with the two attributes ganlib's Adam and MovingAverage need."""
+
+    def __init__(self, flat_params: np.ndarray, flat_grads: np.ndarray | None = None):
+        self.flat_params, self.flat_grads = flat_params, flat_grads
+
+    @property
+    def num_params(self) -> int:
+        return self.flat_params.size
+
+
+def blocks_of(buffer: np.ndarray, chunk: int) -> list[slice]:
+    return [slice(s, min(buffer.size, s + chunk)) for s in range(0, buffer.size, chunk)]
+
+
+class ChunkedAdam:
+    """ganlib's Adam done in cache-sized blocks: one :class:`ganlib.optim.Adam` per ``chunk`` parameters.
+
+    ganlib's step makes about 13 passes over the whole buffer (m, v, scratch, params); for a
+    3M-parameter network each pass streams 12 MB through memory. Here every block of ``chunk``
+    parameters (256 KB of float32) goes through all passes while it is in the L2 cache. The
+    arithmetic is ganlib's Adam's, so the result is bit-identical; the price is Python's
+    overhead of one ``Adam.step`` call per block (about a microsecond or two).
+    """
+
+    def __init__(self, network, chunk: int = 65536, **adam):
+        self.params, self.grads, self.chunk = network.flat_params, network.flat_grads, int(chunk)
+        self.slices = blocks_of(self.params, self.chunk)
+        self.blocks = [Adam(Block(self.params[s], self.grads[s]), **adam) for s in self.slices]
+
+    @property
+    def lr(self) -> float:
+        return self.blocks[0].lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:  # a learning-rate schedule sets it before each step
+        for block in self.blocks:
+            block.lr = float(value)
+
+    @property
+    def t(self) -> int:
+        return self.blocks[0].t
+
+    def end_epoch(self) -> None:
+        """Adam has no per-epoch state (as ganlib's)."""
+
+    def step(self) -> None:
+        for block in self.blocks:
+            block.step()
+
+
+class FusedAdam(ChunkedAdam):
+    """ChunkedAdam that can also (a) update G's moving average in the same pass over each block,
+    while the block's fresh parameters are in the cache, and (b) split the blocks between
+    ``threads`` Python threads (NumPy releases the GIL inside its elementwise loops, so on a
+    2-core machine the second core, idle outside the matrix products, does half the work).
+
+    ``average``: the network holding the moving average (e.g. ``gan.G_ema``), or None;
+    ``make_average(source_block, average_block)`` builds one block's average (default: ganlib's
+    ``MovingAverage`` with ``decay`` and no bias correction); any ``MovingAverage`` works,
+    including one whose ``rate()`` follows a schedule. Bit-identical to ganlib's Adam followed by
+    the same average's update over the whole buffer.
+    """
+
+    def __init__(self, network, chunk=65536, threads: int = 1, average=None, decay=0.999, make_average=None, **adam):
+        super().__init__(network, chunk=chunk, **adam)
+        self.averages = [None] * len(self.blocks)
+        if average is not None:
+            make_average = make_average or (lambda s, a: MovingAverage(s, a, decay, bias_correction=False))
+            self.averages = [make_average(Block(self.params[s]), Block(average.flat_params[s])) for s in self.slices]
+        self.threads, self._pool = int(threads), None
+        if self.threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.threads)
+
+    def _run(self, lo: int, hi: int) -> None:
+        for adam, average in zip(self.blocks[lo:hi], self.averages[lo:hi]):
+            adam.step()
+            if average is not None:
+                average.update()
+
+    def step(self) -> None:
+        n = len(self.blocks)
+        if self._pool is None:
+            self._run(0, n)
+            return
+        per = -(-n // self.threads)  # contiguous runs of blocks, one per thread
+        for future in [self._pool.submit(self._run, lo, min(n, lo + per)) for lo in range(0, n, per)]:
+            future.result()
+
+
+# --------------------------------------------------------------------------- the micro-benchmarks
 
 
 class _Buffers:
@@ -44,13 +149,18 @@ class _Buffers:
         self.flat_params = rng.standard_normal(n, dtype=np.float32) * 0.05
         self.flat_grads = rng.standard_normal(n, dtype=np.float32) * 1e-3
 
+    @property
+    def num_params(self) -> int:
+        return self.flat_params.size
+
+
+def _average(net, decay=0.999) -> MovingAverage:
+    """ganlib's moving average of ``net`` (as the old default: no bias correction), in a copy of its buffers."""
+    return MovingAverage(net, Block(net.flat_params.copy()), decay, bias_correction=False)
+
 
 def timeit(fn, repeats, clock):
-    ts = []
-    for _ in range(repeats):
-        t0 = clock()
-        fn()
-        ts.append(clock() - t0)
+    ts = harness.time_calls(fn, repeats, clock)
     return min(ts), statistics.median(ts)
 
 
@@ -60,31 +170,47 @@ def row(name, t, ref=None):
     print(f"  {name:<46} min {1e3 * best:7.3f} ms  median {1e3 * med:7.3f} ms{rel}")
 
 
+def adam_variants(n, threads, ema) -> dict:
+    """name -> one step: ganlib's Adam (+ its moving average), ChunkedAdam, FusedAdam."""
+    variants = {}
+    net = _Buffers(n, 0)
+    a, avg = Adam(net), _average(net) if ema else None
+    variants["ganlib Adam" + (" + MovingAverage.update" if ema else "")] = (
+        (lambda: (a.step(), avg.update())) if ema else a.step
+    )
+    for c in (16384, 65536):
+        net_c = _Buffers(n, 0)
+        o, avg_c = ChunkedAdam(net_c, chunk=c), _average(net_c) if ema else None
+        variants[f"ChunkedAdam chunk {c}" + (" + EMA" if ema else "")] = (
+            (lambda o=o, avg_c=avg_c: (o.step(), avg_c.update())) if ema else o.step
+        )
+    for th in sorted({1, threads}):
+        net_f = _Buffers(n, 0)
+        average = Block(net_f.flat_params.copy()) if ema else None
+        o = FusedAdam(net_f, chunk=16384, threads=th, average=average, decay=0.999)
+        variants[f"FusedAdam chunk 16384, {th} thread(s)" + (" (EMA fused)" if ema else "")] = o.step
+    return variants
+
+
+def identical_after_steps(n, threads, steps=3) -> tuple[bool, bool]:
+    """FusedAdam against ganlib's Adam and MovingAverage on the same numbers: (params equal, averages equal)."""
+    net_a, net_f = _Buffers(n, 1), _Buffers(n, 1)
+    a, avg = Adam(net_a), _average(net_a)
+    fused_avg = Block(net_f.flat_params.copy())
+    f = FusedAdam(net_f, chunk=16384, threads=threads, average=fused_avg, decay=0.999)
+    for _ in range(steps):
+        a.step()
+        avg.update()
+        f.step()
+    return (
+        np.array_equal(net_a.flat_params, net_f.flat_params),
+        np.array_equal(avg.average.flat_params, fused_avg.flat_params),
+    )
+
+
 def adam_section(n, label, repeats, threads, ema):
     print(f"\n== Adam step on {label}: {n:,} parameters" + (" (+ moving average)" if ema else ""))
-    variants = {}
-    a = Adam(_Buffers(n, 0))
-    avg = _Buffers(n, 0).flat_params.copy() if ema else None
-    delta = np.empty(n, np.float32)
-
-    def ganlib_step():
-        a.step()
-        if ema:
-            _ema(a.params, avg, delta)
-
-    variants["ganlib Adam" + (" + GAN EMA update" if ema else "")] = ganlib_step
-    for c in (16384, 65536):
-        o = S.ChunkedAdam(_Buffers(n, 0), chunk=c)
-        avg2 = avg.copy() if ema else None
-        variants[f"ChunkedAdam chunk {c}" + (" + EMA" if ema else "")] = (
-            (lambda o=o, avg2=avg2: (o.step(), _ema(o.params, avg2, delta))) if ema else o.step
-        )
-    fused = {}
-    for th in sorted({1, threads}):
-        o = S.FusedAdam(_Buffers(n, 0), chunk=16384, threads=th, ema=avg.copy() if ema else None)
-        o.ema_decay = 0.999
-        fused[th] = o
-        variants[f"FusedAdam chunk 16384, {th} thread(s)" + (" (EMA fused)" if ema else "")] = o.step
+    variants = adam_variants(n, threads, ema)
     for clock_name, clock in (("thread", time.thread_time), ("wall", time.perf_counter)):
         print(f" {clock_name} clock:")
         ref = None
@@ -94,18 +220,11 @@ def adam_section(n, label, repeats, threads, ema):
             t = timeit(fn, repeats, clock)
             row(name, t, ref)
             ref = ref or t
-    # identical results: run the same number of steps on fresh copies and compare
-    a1, f1 = Adam(_Buffers(n, 1)), S.FusedAdam(_Buffers(n, 1), chunk=16384, threads=threads)
-    for _ in range(3):
-        a1.step()
-        f1.step()
-    print(f"  FusedAdam bit-identical to ganlib's Adam after 3 steps: {np.array_equal(a1.params, f1.params)}")
-
-
-def _ema(params, avg, delta):
-    np.subtract(params, avg, out=delta)
-    delta *= 1.0 - 0.999
-    avg += delta
+    params, averages = identical_after_steps(n, threads)
+    print(
+        f"  FusedAdam bit-identical to ganlib's Adam after 3 steps: {params}; "
+        f"its moving average to ganlib's MovingAverage: {averages}"
+    )
 
 
 def elementwise_section(cfg, repeats):
@@ -158,23 +277,22 @@ def elementwise_section(cfg, repeats):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--g-hidden", default="1200-1200")
-    p.add_argument("--repeats", type=int, default=40)
-    p.add_argument("--threads", type=int, default=2, help="threads for FusedAdam's threaded variant")
+    p.add_argument("--g-hidden", default=None, help="G's hidden widths, e.g. 1200-1200 (default; 256-512 with --quick)")
+    p.add_argument("--repeats", type=int, default=None, help="timed calls of each variant (default 40; 3 with --quick)")
+    harness.add_quick_argument(p, "G 256-512, 3 repeats")
+    p.add_argument("--threads", type=int, default=2, help="threads for FusedAdam's threaded variant (default 2)")
     a = p.parse_args(argv)
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1, user_api="blas")
-    cfg = CONFIGS["default"].replace(g_hidden=S.parse_value("g_hidden", a.g_hidden))
+    repeats = a.repeats or (3 if a.quick else 40)
+    g_hidden = a.g_hidden or ("256-512" if a.quick else "1200-1200")
+    harness.limit_threads(1)  # the matrix products are not measured here; one thread keeps the rest steady
+    cfg = CONFIGS["default"].replace(g_hidden=tuple(int(w) for w in g_hidden.replace(",", "-").split("-")))
     gan = GAN(cfg)
-    print(
-        f"CPU {S.cpu_model()}, numpy {np.__version__}, load {S.loadavg()}; G {cfg.g_hidden} "
-        f"({gan.G.num_params:,} parameters), D {cfg.d_hidden} ({gan.D.num_params:,})"
-    )
-    adam_section(gan.G.num_params, "G", a.repeats, a.threads, ema=True)
-    adam_section(gan.D.num_params, "D", a.repeats, a.threads, ema=False)
-    elementwise_section(cfg, a.repeats * 5)
-    print(f"\nload at end {S.loadavg()}")
+    print(harness.machine_line())
+    print(f"G {cfg.g_hidden} ({gan.G.num_params:,} parameters), D {cfg.d_hidden} ({gan.D.num_params:,})")
+    adam_section(gan.G.num_params, "G", repeats, a.threads, ema=True)
+    adam_section(gan.D.num_params, "D", repeats, a.threads, ema=False)
+    elementwise_section(cfg, repeats * 5)
+    print(f"\nload at end {harness.loadavg()}")
     return 0
 
 

@@ -76,11 +76,11 @@ def test_no_script_edits_sys_path():
 
 
 @pytest.mark.parametrize("module, extra, expected, needs_torch", SCRIPTS, ids=[s[0].split(".", 1)[1] for s in SCRIPTS])
-def test_quick_run(module, extra, expected, needs_torch):
+def test_quick_run(module, extra, expected, needs_torch, tmp_path):
     if needs_torch:
         pytest.importorskip("torch")
     before = _committed_results()
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "TMPDIR": str(tmp_path)}  # the --quick outputs land in tmp_path
     result = subprocess.run(
         [sys.executable, "-m", module, "--quick", *extra],
         cwd=REPO,

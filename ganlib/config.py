@@ -234,7 +234,7 @@ CONFIGS = {
         ema_bias_correction=False,
         epochs=30,
     ),
-    # The fixed architecture of benchmarks/bench_train.py (no tricks).
+    # The fixed architecture of benchmarks/speed/train.py (no tricks).
     "reference": GANConfig(g_hidden=(256, 512), d_hidden=(512, 256), leaky_slope=0.2, batch_size=128),
     # The original blog post, as its framework's code really trained it (ganlib.original_post
     # has each fact with its upstream file and line): G 100-256-784 tanh, D 784-64-1 sigmoid,
@@ -279,5 +279,5 @@ CONFIGS["original_post_bugs_fixed"] = CONFIGS["original_post"].replace(
 # 45 epochs, not the default's 37: the label takes longer to learn than the digits. At 37
 # epochs the classifier agreed with the asked-for digit on 96.8% of samples (the worst digit,
 # 9, on 92.2%); at 45 on 97.4% (worst 94.1%), with the Frechet distance 4.3 -> 3.8
-# (benchmarks/bench_conditional.py; README, "The conditional generator").
+# (python -m benchmarks.experiments.conditional; README, "The conditional generator").
 CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10, epochs=45)

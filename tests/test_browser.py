@@ -167,7 +167,7 @@ def _a_digit_it_draws(checkpoint, seed: int = 0, shown: int = 0) -> int:
     """A digit other than ``shown`` that the generator draws recognisably for the explorer's first z
     (``seed``), by ganlib's classifier with at least 90% confidence, computed exactly as the explorer
     computes it (the ten digits as one batch). The test checks the page's wiring, not the model's quality
-    (benchmarks/bench_conditional.py measures that), so it asks for a digit the model is known to draw."""
+    (python -m benchmarks.experiments.conditional measures that), so it asks for a digit the model is known to draw."""
     import numpy as np
 
     from ganlib.condition import concat_label

@@ -284,7 +284,7 @@ def test_sample_generator_with_digits(trained, tmp_path):
 
 
 def test_shipped_conditional_generator_draws_the_digit_asked_for():
-    """A quick guard of the shipped model (benchmarks/bench_conditional.py measures it on 10,000 samples
+    """A quick guard of the shipped model (python -m benchmarks.experiments.conditional measures it on 10,000 samples
     against the targets: at least 97% overall, 93% for every digit): 100 samples per digit here."""
     from ganlib.data.paths import default_conditional_generator_path
     from ganlib.evaluation.metrics import class_agreement

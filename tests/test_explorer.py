@@ -497,7 +497,7 @@ def test_switching_between_conditional_and_unconditional(conditional, conditiona
 def test_the_classifier_beside_the_image_reads_the_chosen_digit(train_images):
     """On the shipped conditional generator with the shipped classifier: for every digit the model draws
     recognisably at this z, picking it puts that digit beside the image (the model's quality is measured
-    by benchmarks/bench_conditional.py; this checks that the readout follows the chooser)."""
+    by python -m benchmarks.experiments.conditional; this checks that the readout follows the chooser)."""
     from ganlib.data.paths import default_conditional_generator_path
 
     clf = Classifier.load()

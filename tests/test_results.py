@@ -52,7 +52,7 @@ def test_markdown_table_formats_each_column(tmp_path):
 
 
 def test_a_missing_file_names_the_command_that_writes_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python benchmarks/case_studies.py --runs post_x"):
+    with pytest.raises(FileNotFoundError, match="python -m benchmarks.experiments.case_studies --runs post_x"):
         results.load_run("post_x", tmp_path)
     with pytest.raises(FileNotFoundError, match="--runs noise"):
         results.load_noise(tmp_path)
@@ -84,5 +84,5 @@ def test_load_minutes_reads_the_shipped_curves_and_names_the_command_when_missin
         assert all(p["fd"] > 0 and 0 <= p["min_class"] <= 1 for p in points)
         assert any(p.get("parzen") is not None for p in points)
         assert points[0]["iterations_per_second_quiet"] > 0
-    with pytest.raises(FileNotFoundError, match="search_default.py curves"):
+    with pytest.raises(FileNotFoundError, match="benchmarks.experiments.search_default curves"):
         load_minutes(tmp_path)

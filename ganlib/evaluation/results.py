@@ -1,6 +1,6 @@
-"""The case studies' result files: read what ``benchmarks/case_studies.py`` measured.
+"""The case studies' result files: read what ``benchmarks/experiments/case_studies.py`` measured.
 
-``python benchmarks/case_studies.py`` trains the original post's configuration, its ablations and a
+``python -m benchmarks.experiments.case_studies`` trains the original post's configuration, its ablations and a
 mode collapse, and writes one JSON file per run (plus two PNG pictures) and ``noise.json`` into
 ``data/results`` (:func:`ganlib.data.paths.results_dir`; ``data/results/README.md`` describes every
 field). Notebook 06 shows them without retraining, through these functions:
@@ -37,7 +37,7 @@ __all__ = [
     "summary_row",
 ]
 
-REGENERATE = "python benchmarks/case_studies.py --runs {name}"  # run from the repository's root
+REGENERATE = "python -m benchmarks.experiments.case_studies --runs {name}"  # run from the repository's root
 
 #: The table's columns: key of :func:`summary_row` -> (heading, format).
 COLUMNS = {
@@ -95,7 +95,7 @@ def load_post_log(folder=None) -> dict:
 
 def load_minutes(folder=None) -> dict:
     """Each measure against training minutes, old and new default (``minutes.json``, written by
-    ``python benchmarks/search_default.py curves``; the command is in ``benchmarks/search_log.md``).
+    ``python -m benchmarks.experiments.search_default curves``; the command is in ``benchmarks/search_log.md``).
 
     Returns ``{run label: list of points}``, each point a dict with ``minutes`` (of a quiet
     2-core machine), ``iteration``, ``fd``, ``kl``, ``min_class`` and, at some points, ``parzen``
@@ -105,7 +105,7 @@ def load_minutes(folder=None) -> dict:
     path = _folder(folder) / "minutes.json"
     if not path.is_file():
         raise FileNotFoundError(
-            f"{paths.display_path(path)} does not exist: write it with `python benchmarks/search_default.py curves` "
+            f"{paths.display_path(path)} does not exist: write it with `python -m benchmarks.experiments.search_default curves` "
             "(the full command is in benchmarks/search_log.md)"
         )
     curves = json.loads(path.read_text())

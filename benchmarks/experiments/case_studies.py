@@ -36,11 +36,15 @@ Usage
 -----
 ::
 
-    python benchmarks/case_studies.py                       # everything (about 2.5 h on 1 core)
-    python benchmarks/case_studies.py --runs post post_fixed
-    python benchmarks/case_studies.py --runs collapse_reference --epochs 5
-    python benchmarks/case_studies.py --quick --out /tmp/cs # a smoke test: 2 epochs on 5,000 images
-    python benchmarks/case_studies.py --list
+    python -m benchmarks.experiments.case_studies            # everything (about 3 h on 1 core)
+    python -m benchmarks.experiments.case_studies --runs post post_fixed
+    python -m benchmarks.experiments.case_studies --runs collapse_reference --epochs 5
+    python -m benchmarks.experiments.case_studies --quick    # smoke test: post, collapse_reference, noise
+    python -m benchmarks.experiments.case_studies --list
+
+``--quick`` trains 2 epochs on 5,000 images and measures small samples, by default only the runs
+``post``, ``collapse_reference`` and ``noise``, and writes into a new temporary folder (or
+``--out``, which may not be a folder of committed results).
 
 Trainings run one after the other, each on one BLAS thread by default (``--threads``):
 these networks are small, and on a shared machine two threads were measured 13 times
@@ -50,43 +54,30 @@ slower than one (184 against 14 ms an iteration of the post's GAN at load averag
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
+from pathlib import Path
 
-if __name__ == "__main__":  # BLAS reads its thread count when numpy is imported: set it first
-    _threads = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--threads=")), None)
-    if "--threads" in sys.argv[:-1]:
-        _threads = sys.argv[sys.argv.index("--threads") + 1]
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if _threads is not None:
-            os.environ[_var] = _threads
-        else:
-            os.environ.setdefault(_var, "1")
+import numpy as np
 
-import json  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-
-from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
-
-from ganlib.config import CONFIGS  # noqa: E402
-from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
-from ganlib.evaluation import metrics  # noqa: E402
-from ganlib.evaluation.classifier import default_classifier  # noqa: E402
-from ganlib.io.archive import atomic_write  # noqa: E402
-from ganlib.layers import sigmoid  # noqa: E402
-from ganlib.models import build_generator  # noqa: E402
-from ganlib.original_post import draw_latent_bank, make_gan  # noqa: E402
-from ganlib.viz import images  # noqa: E402
+from benchmarks import harness
+from benchmarks.harness import REPO as ROOT
+from benchmarks.harness import cpu_model, loadavg
+from ganlib.config import CONFIGS
+from ganlib.data.mnist import load_mnist, to_tanh_range
+from ganlib.evaluation import metrics
+from ganlib.evaluation.classifier import default_classifier
+from ganlib.io.archive import atomic_write
+from ganlib.layers import sigmoid
+from ganlib.models import build_generator
+from ganlib.original_post import draw_latent_bank, make_gan
+from ganlib.viz import images
 
 DEFAULT_OUT = ROOT / "data" / "results"
-COMMAND = "python benchmarks/case_studies.py"
+COMMAND = "python -m benchmarks.experiments.case_studies"
+QUICK_RUNS = ("post", "collapse_reference", "noise")
 POST_OPTIONS = {  # each deviation and the value that switches it off (Algorithm 1's)
     "loss_gradient": "logit",
     "g_step_updates_d": False,
@@ -179,7 +170,7 @@ def gradient_diagnostics(gan, z) -> dict:
         logits = D.forward(G.forward(z))
         loss, dlogits = generator_loss(logits, gan.config.generator_loss)
         result = {"mean_d_g_z": _r(sigmoid(logits).mean())}
-        for name, sent in [("as_trained", gan.logit_gradient(logits, dlogits)), ("logit", dlogits)]:
+        for name, sent in [("as_trained", as_trained(gan, logits, dlogits)), ("logit", dlogits)]:
             dx = D.backward(sent, need_param_grads=False)
             G.backward(dx, need_dx=False)
             result[name] = {
@@ -196,6 +187,18 @@ def gradient_diagnostics(gan, z) -> dict:
         return result
     finally:
         D.train()
+
+
+def as_trained(gan, logits, dlogits):
+    """The gradient on D's logits that the run's steps send: an OriginalPostGAN's (the post's bug when
+    ``loss_gradient="through_sigmoid_again"``), else the loss's own."""
+    logit_gradient = getattr(gan, "logit_gradient", None)  # only OriginalPostGAN has one
+    return dlogits if logit_gradient is None else logit_gradient(logits, dlogits)
+
+
+def latent_bank(gan):
+    """The post's bank of latent codes (an OriginalPostGAN with ``latent_source="bank"``), else None."""
+    return getattr(gan, "latent_bank", None)
 
 
 def mean_d(gan, x) -> float:
@@ -231,105 +234,138 @@ STRIP_EPOCHS = {"post": [0, 1, 2, 3, 5, 10, 20, 40, 60, 80, 100], "collapse": [0
 
 
 # ------------------------------------------------------------------------------------ one run
-def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Path, quick: bool) -> dict:
-    clf = default_classifier()
-    n_eval, n_final = (500, 1000) if quick else (5000, 10_000)
-    gan = make_gan(config)
-    fixed = gan.fixed_z[:8]
-    strip_epochs = [e for e in STRIP_EPOCHS["post" if config.epochs > 20 else "collapse"] if e <= config.epochs]
-    record = {
-        "per_epoch": {k: [] for k in ("loss_d", "loss_g", "d_real", "d_fake")},
-        "last_iteration": {"loss_d": [], "loss_g": []},
-        "lr_g": [],
-        "lr_d": [],
-        "fixed_code_classes": [],
-        "evaluations": [],
-        "seconds_per_epoch": [],
-    }
-    frames = {0: gan.generate(fixed)}
-    probe_z = gan._draw_latent(np.random.default_rng(7), config.batch_size)  # the same codes at every epoch
-    record["gradients_before_training"] = gradient_diagnostics(gan, probe_z)
-    bank_frames = {}
-    if config.latent_source == "bank":  # the first rows of the bank train() will draw (the same stream)
-        bank_frames[0] = gan.generate(draw_latent_bank(config, 8))
-    state = {"start": len(gan.history), "t": time.perf_counter()}
+class CaseStudy:
+    """One run, step by step: train with ``GAN.train`` (``make_gan`` picks ``GAN`` or the post's
+    ``OriginalPostGAN``), record every epoch (:meth:`on_epoch`), measure the end (:meth:`final`),
+    draw its pictures (:meth:`save_pictures`) and write its JSON (:meth:`result`)."""
 
-    def on_epoch(g):  # GAN.train calls it at the end of every epoch (callback_every is never reached)
-        h = g.history.arrays()
-        sl = slice(state["start"], len(g.history))
-        for key in record["per_epoch"]:
-            record["per_epoch"][key].append(_r(h[key][sl].mean()))
-        record["last_iteration"]["loss_d"].append(_r(h["loss_d"][-1], 6))
-        record["last_iteration"]["loss_g"].append(_r(h["loss_g"][-1], 6))
-        record["lr_g"].append(float(g.opt_G.current_lr) if hasattr(g.opt_G, "current_lr") else g.opt_G.lr)
-        record["lr_d"].append(float(g.opt_D.current_lr) if hasattr(g.opt_D, "current_lr") else g.opt_D.lr)
-        record["seconds_per_epoch"].append(round(time.perf_counter() - state["t"], 1))
-        state["start"] = len(g.history)
-        epoch = g.epoch
-        x_fixed = g.generate(fixed)
-        record["fixed_code_classes"].append(clf.predict(x_fixed).tolist())
-        if epoch in strip_epochs:
-            frames[epoch] = x_fixed
-            if g.latent_bank is not None:
-                bank_frames[epoch] = g.generate(g.latent_bank[:8])
+    def __init__(self, name, config, description, eval_epochs, quick: bool):
+        self.name, self.config, self.description, self.quick = name, config, description, quick
+        self.eval_epochs = eval_epochs
+        self.clf = default_classifier()
+        self.n_eval, self.n_final = (500, 1000) if quick else (5000, 10_000)
+        self.gan = make_gan(config)
+        self.fixed = self.gan.fixed_z[:8]
+        kind = "post" if config.epochs > 20 else "collapse"
+        self.strip_epochs = [e for e in STRIP_EPOCHS[kind] if e <= config.epochs]
+        self.record = {
+            "per_epoch": {k: [] for k in ("loss_d", "loss_g", "d_real", "d_fake")},
+            "last_iteration": {"loss_d": [], "loss_g": []},
+            "lr_g": [],
+            "lr_d": [],
+            "fixed_code_classes": [],
+            "evaluations": [],
+            "seconds_per_epoch": [],
+        }
+        self.frames = {0: self.gan.generate(self.fixed)}
+        self.probe_z = self.gan._draw_latent(np.random.default_rng(7), config.batch_size)  # the same codes each time
+        self.record["gradients_before_training"] = gradient_diagnostics(self.gan, self.probe_z)
+        self.bank_frames = {}
+        if config.latent_source == "bank":  # the first rows of the bank train() will draw (the same stream)
+            self.bank_frames[0] = self.gan.generate(draw_latent_bank(config, 8))
+        self._start, self._t = len(self.gan.history), time.perf_counter()
+
+    def train(self, X) -> float:
+        """Every epoch of the configuration; returns the seconds it took."""
+        t0 = time.perf_counter()
+        self.gan.train(X, callback=self.on_epoch, callback_every=10**9)  # so: at the end of each epoch only
+        return time.perf_counter() - t0
+
+    def on_epoch(self, g) -> None:
+        """The epoch's means and last losses, learning rates, the fixed codes' classes, pictures, measures."""
+        rec, h = self.record, g.history.arrays()
+        sl = slice(self._start, len(g.history))
+        for key in rec["per_epoch"]:
+            rec["per_epoch"][key].append(_r(h[key][sl].mean()))
+        rec["last_iteration"]["loss_d"].append(_r(h["loss_d"][-1], 6))
+        rec["last_iteration"]["loss_g"].append(_r(h["loss_g"][-1], 6))
+        rec["lr_g"].append(float(g.opt_G.current_lr) if hasattr(g.opt_G, "current_lr") else g.opt_G.lr)
+        rec["lr_d"].append(float(g.opt_D.current_lr) if hasattr(g.opt_D, "current_lr") else g.opt_D.lr)
+        rec["seconds_per_epoch"].append(round(time.perf_counter() - self._t, 1))
+        self._start = len(g.history)
+        x_fixed = g.generate(self.fixed)
+        rec["fixed_code_classes"].append(self.clf.predict(x_fixed).tolist())
+        if g.epoch in self.strip_epochs:
+            self.frames[g.epoch] = x_fixed
+            if latent_bank(g) is not None:
+                self.bank_frames[g.epoch] = g.generate(latent_bank(g)[:8])
+        pe = rec["per_epoch"]
         line = (
-            f"  {name} epoch {epoch:3d}: loss_d {record['per_epoch']['loss_d'][-1]:.3f} "
-            f"loss_g {record['per_epoch']['loss_g'][-1]:.3f} D(x) {record['per_epoch']['d_real'][-1]:.3f} "
-            f"D(G(z)) {record['per_epoch']['d_fake'][-1]:.3f}"
+            f"  {self.name} epoch {g.epoch:3d}: loss_d {pe['loss_d'][-1]:.3f} loss_g {pe['loss_g'][-1]:.3f} "
+            f"D(x) {pe['d_real'][-1]:.3f} D(G(z)) {pe['d_fake'][-1]:.3f}"
         )
-        if epoch in eval_epochs:
-            m = measure(g.sample(n_eval, rng=1000 + epoch), clf)
-            m["epoch"] = epoch
-            m["gradients"] = gradient_diagnostics(g, probe_z)
-            record["evaluations"].append(m)
-            line += (
-                f" | classes {m['classes_covered']} min {m['min_fraction']:.3f} KL {m['kl_to_uniform']:.3f} "
-                f"FD {m['frechet_distance']:.1f} conf {m['mean_confidence']:.2f}"
-            )
-        print(line + f" [{record['seconds_per_epoch'][-1]:.0f} s, load {loadavg()}]", flush=True)
-        state["t"] = time.perf_counter()
+        if g.epoch in self.eval_epochs:
+            line += self.evaluate(g)
+        print(line + f" [{rec['seconds_per_epoch'][-1]:.0f} s, load {loadavg()}]", flush=True)
+        self._t = time.perf_counter()
 
-    load_start, t0 = loadavg(), time.perf_counter()
-    gan.train(X, callback=on_epoch, callback_every=10**9)
-    seconds = time.perf_counter() - t0
+    def evaluate(self, g) -> str:
+        """Measure fresh samples and the gradients at this epoch; returns the progress line's part."""
+        m = measure(g.sample(self.n_eval, rng=1000 + g.epoch), self.clf)
+        m["epoch"] = g.epoch
+        m["gradients"] = gradient_diagnostics(g, self.probe_z)
+        self.record["evaluations"].append(m)
+        return (
+            f" | classes {m['classes_covered']} min {m['min_fraction']:.3f} KL {m['kl_to_uniform']:.3f} "
+            f"FD {m['frechet_distance']:.1f} conf {m['mean_confidence']:.2f}"
+        )
 
-    final_samples = gan.sample(n_final, rng=2024)
-    final = measure(final_samples, clf)
-    final.update(
-        epoch=gan.epoch,
-        d_x_train=_r(mean_d(gan, X[:10_000])),
-        d_x_validation=_r(mean_d(gan, X_val)),
-        d_g_z=_r(mean_d(gan, final_samples)),
-    )
-    if gan.latent_bank is not None:  # what G does on the codes it trained on, against fresh ones
-        final["on_bank_codes"] = measure(gan.generate(gan.latent_bank[:n_final]), clf)
-    images_grid = images.image_grid(final_samples[:100], nrow=10, pad_value=PAD)
-    save_png(images_grid, out / f"{name}_samples.png")
-    strip = codes_strip([frames[e] for e in strip_epochs], strip_epochs)
-    if bank_frames:  # below: the bank's first 8 codes, which G trains on in every epoch
-        strip = np.concatenate([strip, codes_strip([bank_frames[e] for e in strip_epochs], strip_epochs)])
-    save_png(strip, out / f"{name}_codes.png")
+    def final(self, X, X_val) -> tuple[dict, np.ndarray]:
+        """The final measures on fresh samples (and the bank's codes, if any), and the samples."""
+        gan = self.gan
+        samples = gan.sample(self.n_final, rng=2024)
+        final = measure(samples, self.clf)
+        final.update(
+            epoch=gan.epoch,
+            d_x_train=_r(mean_d(gan, X[:10_000])),
+            d_x_validation=_r(mean_d(gan, X_val)),
+            d_g_z=_r(mean_d(gan, samples)),
+        )
+        if latent_bank(gan) is not None:  # what G does on the codes it trained on, against fresh ones
+            final["on_bank_codes"] = measure(gan.generate(latent_bank(gan)[: self.n_final]), self.clf)
+        return final, samples
 
-    post = CONFIGS["original_post"].to_dict()
-    changes = {k: v for k, v in config.to_dict().items() if v != post[k]}
-    result = {
-        "run": name,
-        "description": description,
-        "command": f"{COMMAND} --runs {name}",
-        "cli_equivalent": cli_equivalent(name, config),
-        "config": config.to_dict(),
-        "changed_from_original_post": changes if name.startswith("post") else None,
-        "machine": {"cpu": cpu_model(), "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
-        "load_average_start": load_start,
-        "load_average_end": loadavg(),
-        "train_seconds": round(seconds, 1),
-        "quick": quick,
-        "epochs": list(range(1, gan.epoch + 1)),
-        **record,
-        "strip_epochs": strip_epochs,
-        "final": final,
-        "files": {"samples": f"{name}_samples.png", "codes": f"{name}_codes.png"},
-    }
+    def save_pictures(self, out: Path, samples: np.ndarray) -> None:
+        """100 samples, and the fixed codes across training (and the bank's first codes below them)."""
+        save_png(images.image_grid(samples[:100], nrow=10, pad_value=PAD), out / f"{self.name}_samples.png")
+        strip = codes_strip([self.frames[e] for e in self.strip_epochs], self.strip_epochs)
+        if self.bank_frames:  # below: the bank's first 8 codes, which G trains on in every epoch
+            bank = codes_strip([self.bank_frames[e] for e in self.strip_epochs], self.strip_epochs)
+            strip = np.concatenate([strip, bank])
+        save_png(strip, out / f"{self.name}_codes.png")
+
+    def result(self, final: dict, seconds: float, load_start: str) -> dict:
+        name, config = self.name, self.config
+        post = CONFIGS["original_post"].to_dict()
+        changes = {k: v for k, v in config.to_dict().items() if v != post[k]}
+        return {
+            "run": name,
+            "description": self.description,
+            "command": f"{COMMAND} --runs {name}",
+            "cli_equivalent": cli_equivalent(name, config),
+            "config": config.to_dict(),
+            "changed_from_original_post": changes if name.startswith("post") else None,
+            "machine": {"cpu": cpu_model(), "blas_threads": str(harness.blas_threads())},
+            "load_average_start": load_start,
+            "load_average_end": loadavg(),
+            "train_seconds": round(seconds, 1),
+            "quick": self.quick,
+            "epochs": list(range(1, self.gan.epoch + 1)),
+            **self.record,
+            "strip_epochs": self.strip_epochs,
+            "final": final,
+            "files": {"samples": f"{name}_samples.png", "codes": f"{name}_codes.png"},
+        }
+
+
+def train_and_measure(name, config, description, eval_epochs, X, X_val, out: Path, quick: bool) -> dict:
+    """Train one run and write ``<run>.json``, ``<run>_samples.png`` and ``<run>_codes.png`` into ``out``."""
+    study = CaseStudy(name, config, description, eval_epochs, quick)
+    load_start = loadavg()
+    seconds = study.train(X)
+    final, samples = study.final(X, X_val)
+    study.save_pictures(out, samples)
+    result = study.result(final, seconds, load_start)
     _write_text(out / f"{name}.json", json.dumps(result, separators=(",", ":")) + "\n")
     print(
         f"{name}: {seconds:.0f} s; final {final['classes_covered']} classes, min {final['min_fraction']:.3f}, "
@@ -446,8 +482,7 @@ def write_summary(out: Path) -> str:
     return text
 
 
-def main(argv=None) -> int:
-    runs = _runs()
+def parse_args(argv, runs: dict):
     parser = argparse.ArgumentParser(
         description=(
             "Train and measure the original post, its ablations and a mode collapse: the files of data/results\n"
@@ -464,26 +499,24 @@ def main(argv=None) -> int:
             "runs: " + ", ".join([*runs, "noise"])
         ),
     )
-    parser.add_argument(
-        "--runs", nargs="+", default=["all"], help="run names, or 'all' (default), 'post*', 'collapse*'"
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--runs", nargs="+", default=None, help="run names, or 'all' (default), 'post*', 'collapse*'")
+    parser.add_argument("--out", type=Path, default=None, help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--epochs", type=int, help="override every run's epochs (for trials)")
-    parser.add_argument("--quick", action="store_true", help="smoke test: 2 epochs on 5,000 images, small samples")
-    parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default 1; set before numpy loads)")
+    harness.add_common_arguments(
+        parser, threads=1, quick=f"2 epochs on 5,000 images, small samples, runs {' '.join(QUICK_RUNS)} by default"
+    )
     parser.add_argument("--list", action="store_true", help="list the runs and exit")
     parser.add_argument("--summary", action="store_true", help="only rebuild summary.md from the JSON files in --out")
     args = parser.parse_args(argv)
-    if args.summary:
-        print(write_summary(args.out))
-        return 0
-    if args.list:
-        for name, (config, what, _) in runs.items():
-            print(f"{name:<28} {config.epochs:>4} epochs  {what}")
-        print(f"{'noise':<28} {'':>4}         the classifier on inputs that are not digits")
-        return 0
+    args.runs = args.runs or (list(QUICK_RUNS) if args.quick else ["all"])
+    args.out = harness.quick_output(args.out, "case-studies") if args.quick else (args.out or DEFAULT_OUT)
+    return parser, args
+
+
+def select_runs(parser, patterns, runs: dict) -> list[str]:
+    """The run names that ``--runs`` asks for, in order, each once."""
     selected = []
-    for pattern in args.runs:
+    for pattern in patterns:
         if pattern == "all":
             selected += [*runs, "noise"]
         elif pattern.endswith("*"):
@@ -492,15 +525,31 @@ def main(argv=None) -> int:
             selected.append(pattern)
         else:
             parser.error(f"unknown run {pattern!r}; --list shows them")
+    return list(dict.fromkeys(selected))
+
+
+def main(argv=None) -> int:
+    runs = _runs()
+    parser, args = parse_args(argv, runs)
+    if args.summary:
+        print(write_summary(args.out))
+        return 0
+    if args.list:
+        for name, (config, what, _) in runs.items():
+            print(f"{name:<28} {config.epochs:>4} epochs  {what}")
+        print(f"{'noise':<28} {'':>4}         the classifier on inputs that are not digits")
+        return 0
+    selected = select_runs(parser, args.runs, runs)
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"CPU: {cpu_model()}, os.cpu_count()={os.cpu_count()}, BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}")
+    threads = harness.limit_threads(args.threads)
+    print(f"CPU: {cpu_model()}, os.cpu_count()={os.cpu_count()}, BLAS threads {threads}")
     print(f"load average at start: {loadavg()}; writing to {args.out}")
     X = to_tanh_range(load_mnist("train")[0])
     X_val = to_tanh_range(load_mnist("validation")[0])
     if args.quick:
         X = X[:5000]
     t0 = time.perf_counter()
-    for name in dict.fromkeys(selected):
+    for name in selected:
         if name == "noise":
             print("noise: the classifier on inputs that are not digits")
             noise_study(args.out, args.quick)
@@ -514,6 +563,7 @@ def main(argv=None) -> int:
         train_and_measure(name, config, what, eval_epochs, X, X_val, args.out, args.quick)
     print(write_summary(args.out))
     print(f"total {time.perf_counter() - t0:.0f} s; load average at end {loadavg()}")
+    print(harness.machine_line())
     return 0
 
 

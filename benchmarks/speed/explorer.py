@@ -28,9 +28,10 @@ Usage
 -----
 ::
 
-    python benchmarks/bench_explorer.py                 # Python-level figures (~30 s)
-    python benchmarks/bench_explorer.py --browser       # plus the browser round trip (~2 min)
-    python benchmarks/bench_explorer.py --checkpoint runs/x/generator.npz --moves 200
+    python -m benchmarks.speed.explorer                 # Python-level figures (~30 s)
+    python -m benchmarks.speed.explorer --browser       # plus the browser round trip (~2 min)
+    python -m benchmarks.speed.explorer --checkpoint runs/x/generator.npz --moves 200
+    python -m benchmarks.speed.explorer --quick         # smoke test: 10 moves, no browser
 
 Default checkpoint: $GANLIB_EXPLORER_CHECKPOINT, else the shipped generator
 (data/artifacts/generator.npz).
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -51,22 +53,17 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from ganlib.data.paths import default_generator_path  # noqa: E402
-from ganlib.evaluation.classifier import Classifier  # noqa: E402
-from ganlib.evaluation.metrics import NearestNeighbours  # noqa: E402
-from ganlib.explorer.widget import LatentExplorer, render_png  # noqa: E402
-from ganlib.io.generator import load_generator  # noqa: E402
+from benchmarks import harness
+from benchmarks.harness import REPO
+from ganlib.data.paths import default_generator_path
+from ganlib.evaluation.classifier import Classifier
+from ganlib.evaluation.metrics import NearestNeighbours
+from ganlib.explorer.widget import LatentExplorer, render_png
+from ganlib.io.generator import load_generator
 
 
 def stats(seconds) -> str:
-    ms = np.asarray(seconds) * 1e3
-    return (
-        f"median {np.median(ms):6.2f} ms   p95 {np.percentile(ms, 95):6.2f} ms   "
-        f"max {ms.max():6.2f} ms   (n = {len(ms)})"
-    )
+    return harness.milliseconds(seconds)
 
 
 def pick_checkpoint(arg) -> Path:
@@ -170,35 +167,38 @@ def python_figures(checkpoint: Path, moves: int) -> None:
         print(f"  {name:<38} {stats(ts)}")
 
 
-def browser_figures(checkpoint: Path, moves: int) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("\nbrowser: skipped (pip install playwright)")
-        return
-    chromium = "/usr/bin/chromium"
-    if not os.path.exists(chromium):
-        print("\nbrowser: skipped (no /usr/bin/chromium)")
-        return
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Timestamps taken inside the page: a key press (capture phase) and the digit's src attribute
+# changing (MutationObserver), so Playwright's own overhead is not counted.
+PAGE_CLOCK = """() => {
+    window.__lat = []; window.__t0 = null;
+    const img = document.querySelector('.ganlib-explorer img.ge-digit');
+    document.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
+    new MutationObserver(() => {
+        if (window.__t0 !== null) { window.__lat.push(performance.now() - window.__t0); window.__t0 = null; }
+    }).observe(img, {attributes: true, attributeFilter: ['src']});
+}"""
+
+
+@contextlib.contextmanager
+def voila(checkpoint: Path):
+    """Voila serving notebook 05 on a free local port, for the block; yields the port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "GANLIB_EXPLORER_CHECKPOINT": str(checkpoint.resolve())}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voila",
-            "--no-browser",
-            f"--port={port}",
-            "--Voila.ip=127.0.0.1",
-            "notebooks/05-exploring-the-latent-space.ipynb",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    notebook = "notebooks/05-exploring-the-latent-space.ipynb"
+    command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", notebook]
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
             try:
@@ -206,49 +206,7 @@ def browser_figures(checkpoint: Path, moves: int) -> None:
                 break
             except OSError:
                 time.sleep(0.3)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
-            page = browser.new_page()
-            t0 = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
-            handle = page.locator(".ganlib-explorer .widget-slider .noUi-handle").first
-            handle.wait_for(state="visible", timeout=180_000)
-            page.wait_for_function(
-                "() => document.querySelector('.ganlib-explorer img.ge-digit').naturalWidth > 0", timeout=60_000
-            )
-            print(f"\nbrowser: page ready after {time.perf_counter() - t0:.1f} s (kernel start + notebook run)")
-            # Timestamps taken inside the page: a key press (capture phase) and the digit's src
-            # attribute changing (MutationObserver), so Playwright's own overhead is not counted.
-            page.evaluate("""() => {
-                window.__lat = []; window.__t0 = null;
-                const img = document.querySelector('.ganlib-explorer img.ge-digit');
-                document.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
-                new MutationObserver(() => {
-                    if (window.__t0 !== null) { window.__lat.push(performance.now() - window.__t0); window.__t0 = null; }
-                }).observe(img, {attributes: true, attributeFilter: ['src']});
-            }""")
-            handle.focus()
-            print("slider -> image, browser (key press to new src, measured in the page)")
-            for pause_ms, label in ((300, "single moves (300 ms apart)"), (0, "back to back (next key at once)")):
-                page.evaluate("() => { window.__lat = []; }")
-                for i in range(moves):
-                    page.keyboard.press("ArrowRight" if (i // 30) % 2 == 0 else "ArrowLeft")
-                    page.wait_for_function("(n) => window.__lat.length > n", arg=i, timeout=10_000)
-                    page.wait_for_timeout(pause_ms)
-                times = [ms / 1e3 for ms in page.evaluate("() => window.__lat")]
-                print(f"  {label:<33} {stats(times)}")
-            browser.close()
+        yield port
     finally:
         proc.terminate()
         try:
@@ -257,17 +215,59 @@ def browser_figures(checkpoint: Path, moves: int) -> None:
             proc.kill()
 
 
+def time_key_presses(page, handle, moves: int) -> None:
+    """Slider moves by the keyboard, single and back to back; prints the page-measured latencies."""
+    page.evaluate(PAGE_CLOCK)
+    handle.focus()
+    print("slider -> image, browser (key press to new src, measured in the page)")
+    for pause_ms, label in ((300, "single moves (300 ms apart)"), (0, "back to back (next key at once)")):
+        page.evaluate("() => { window.__lat = []; }")
+        for i in range(moves):
+            page.keyboard.press("ArrowRight" if (i // 30) % 2 == 0 else "ArrowLeft")
+            page.wait_for_function("(n) => window.__lat.length > n", arg=i, timeout=10_000)
+            page.wait_for_timeout(pause_ms)
+        times = [ms / 1e3 for ms in page.evaluate("() => window.__lat")]
+        print(f"  {label:<33} {stats(times)}")
+
+
+def browser_figures(checkpoint: Path, moves: int) -> None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("\nbrowser: skipped (pip install playwright)")
+        return
+    if not os.path.exists(CHROMIUM):
+        print(f"\nbrowser: skipped (no {CHROMIUM})")
+        return
+    with voila(checkpoint) as port, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        t0 = time.perf_counter()
+        page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
+        handle = page.locator(".ganlib-explorer .widget-slider .noUi-handle").first
+        handle.wait_for(state="visible", timeout=180_000)
+        page.wait_for_function(
+            "() => document.querySelector('.ganlib-explorer img.ge-digit').naturalWidth > 0", timeout=60_000
+        )
+        print(f"\nbrowser: page ready after {time.perf_counter() - t0:.1f} s (kernel start + notebook run)")
+        time_key_presses(page, handle, moves)
+        browser.close()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", help="generator checkpoint (default: see module docstring)")
-    parser.add_argument("--moves", type=int, default=100, help="slider moves to time (default 100)")
+    parser.add_argument("--moves", type=int, default=None, help="slider moves to time (default 100; 10 with --quick)")
     parser.add_argument("--browser", action="store_true", help="also time the browser round trip via Voila")
+    harness.add_quick_argument(parser, "10 slider moves, no browser unless --browser")
     args = parser.parse_args(argv)
+    moves = args.moves or (10 if args.quick else 100)
     checkpoint = pick_checkpoint(args.checkpoint)
     load_generator(checkpoint)  # fail early, with the checkpoint's own message
-    python_figures(checkpoint, args.moves)
+    print(harness.machine_line())
+    python_figures(checkpoint, moves)
     if args.browser:
-        browser_figures(checkpoint, min(args.moves, 60))  # per series
+        browser_figures(checkpoint, min(moves, 60))  # per series
     return 0
 
 

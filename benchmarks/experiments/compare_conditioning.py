@@ -24,9 +24,10 @@ Usage
 -----
 ::
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/compare_conditioning.py --epochs 4        # both, ~2 x 2 min
-    OPENBLAS_NUM_THREADS=1 python benchmarks/compare_conditioning.py --variants embedding --embedding-dim 10
-    python benchmarks/compare_conditioning.py --epochs 2 --set ema_decay=0.99 --variants embedding
+    OPENBLAS_NUM_THREADS=1 python -m benchmarks.experiments.compare_conditioning --epochs 4   # both, ~2 x 2 min
+    OPENBLAS_NUM_THREADS=1 python -m benchmarks.experiments.compare_conditioning --variants embedding --embedding-dim 10
+    python -m benchmarks.experiments.compare_conditioning --epochs 2 --set ema_decay=0.99 --variants embedding
+    python -m benchmarks.experiments.compare_conditioning --quick     # smoke test: 1 epoch on 1,000 images
 
 (One BLAS thread is much faster than two on a machine whose cores are busy with other work.)
 """
@@ -34,22 +35,18 @@ Usage
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from ganlib.condition import balanced_labels, concat_label  # noqa: E402
-from ganlib.config import CONFIGS  # noqa: E402
-from ganlib.data.mnist import load_mnist, to_tanh_range  # noqa: E402
-from ganlib.evaluation.classifier import Classifier  # noqa: E402
-from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance  # noqa: E402
-from ganlib.gan import GAN  # noqa: E402
+from benchmarks import harness
+from ganlib.condition import balanced_labels, concat_label
+from ganlib.config import CONFIGS
+from ganlib.data.mnist import load_mnist, to_tanh_range
+from ganlib.evaluation.classifier import Classifier
+from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance
+from ganlib.gan import GAN
 
 
 def score(gan, net, clf, per_digit: int) -> tuple[np.ndarray, float]:
@@ -75,9 +72,9 @@ def overrides(items) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
-    parser.add_argument("--per-digit", type=int, default=100, help="samples per digit for the scores (default 100)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (default 4; 1 with --quick)")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only (1,000 --quick)")
+    parser.add_argument("--per-digit", type=int, default=None, help="samples per digit for the scores (default 100)")
     parser.add_argument("--embedding-dim", type=int, help="k, the embedding's width (default: the configuration's, 50)")
     parser.add_argument("--variants", nargs="+", default=["onehot", "embedding"], choices=["onehot", "embedding"])
     parser.add_argument("--seed", type=int, default=0)
@@ -88,9 +85,13 @@ def main(argv=None) -> int:
         metavar="FIELD=VALUE",
         help="override fields of CONFIGS['conditional'], e.g. ema_decay=0.99 g_hidden=128,256 (short trials)",
     )
+    harness.add_quick_argument(parser, "1 epoch on 1,000 images, scored on 10 samples per digit")
     args = parser.parse_args(argv)
+    args.epochs = args.epochs or (1 if args.quick else 4)
+    args.limit = args.limit or (1000 if args.quick else None)
+    args.per_digit = args.per_digit or (10 if args.quick else 100)
 
-    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"load average at start: {harness.loadavg()}")
     images, labels = load_mnist("train")
     X, y = to_tanh_range(images[: args.limit]), labels[: args.limit].astype(np.int64)
     clf = Classifier.load()
@@ -109,10 +110,11 @@ def main(argv=None) -> int:
                 print(
                     f"{variant:>9} {name:>3}  epoch {epoch}  iteration {gan.iteration:5d}  "
                     f"{seconds:4.0f} s  agreement {per_class.mean():6.1%}  worst digit {per_class.argmin()} "
-                    f"{per_class.min():6.1%}  Frechet {fd:5.1f}  (load {os.getloadavg()[0]:.1f})",
+                    f"{per_class.min():6.1%}  Frechet {fd:5.1f}  (load {harness.load_average()[0]:.1f})",
                     flush=True,
                 )
         print(f"{variant:>9} {name:>3}  per digit: " + " ".join(f"{d}:{a:.0%}" for d, a in enumerate(per_class)))
+    print(harness.machine_line())
     return 0
 
 

@@ -21,9 +21,10 @@ Usage
 -----
 ::
 
-    python benchmarks/bench_conditional.py                                   # the shipped generator
-    python benchmarks/bench_conditional.py --checkpoint runs/conditional/generator.npz --check
-    python benchmarks/bench_conditional.py --per-digit 100                   # quicker, rougher
+    python -m benchmarks.experiments.conditional                          # the shipped generator
+    python -m benchmarks.experiments.conditional --checkpoint runs/conditional/generator.npz --check
+    python -m benchmarks.experiments.conditional --per-digit 100          # quicker, rougher
+    python -m benchmarks.experiments.conditional --quick                  # smoke test: 20 samples per digit
 """
 
 from __future__ import annotations
@@ -37,16 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from machine import cpu_model, loadavg  # noqa: E402 - the script's own folder, first on sys.path
-
-from ganlib.condition import balanced_labels  # noqa: E402
-from ganlib.data.paths import default_conditional_generator_path, default_generator_path, display_path  # noqa: E402
-from ganlib.evaluation.classifier import Classifier  # noqa: E402
-from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance  # noqa: E402
-from ganlib.io.generator import load_generator, num_classes_of, sample_generator  # noqa: E402
+from benchmarks import harness
+from benchmarks.harness import cpu_model, loadavg
+from ganlib.condition import balanced_labels
+from ganlib.data.paths import default_conditional_generator_path, default_generator_path, display_path
+from ganlib.evaluation.classifier import Classifier
+from ganlib.evaluation.metrics import class_agreement, classifier_frechet_distance
+from ganlib.io.generator import load_generator, num_classes_of, sample_generator
 
 TARGET_OVERALL, TARGET_EACH = 0.97, 0.93  # issue #12
 
@@ -71,7 +69,7 @@ def table(accuracy: np.ndarray, per_digit: int) -> str:
     return "\n".join(lines) + f"\n({per_digit:,} samples per digit)"
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Per-digit accuracy (by ganlib's classifier) and Frechet distance of a conditional generator."
     )
@@ -81,14 +79,35 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--reference", type=Path, help="the unconditional generator to compare with (default: the shipped one)"
     )
-    parser.add_argument("--per-digit", type=int, default=1000, help="samples per digit (default: 1000)")
+    parser.add_argument("--per-digit", type=int, default=None, help="samples per digit (default: 1000; 20 --quick)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target of issue #12 is missed")
+    harness.add_quick_argument(parser, "20 samples per digit (figures too rough to judge the targets)")
     args = parser.parse_args(argv)
+    args.per_digit = args.per_digit or (20 if args.quick else 1000)
     if args.per_digit < 2:
         parser.error("--per-digit must be at least 2")
+    return parser, args
 
+
+def figures_json(args, path, meta, accuracy, fd, fd_ref, met: bool) -> dict:
+    return {
+        "checkpoint": display_path(path),
+        "per_digit": args.per_digit,
+        "seed": args.seed,
+        "accuracy_per_digit": [round(float(a), 4) for a in accuracy],
+        "accuracy_overall": round(float(accuracy.mean()), 4),
+        "frechet_distance": round(fd, 2),
+        "frechet_distance_unconditional": round(fd_ref, 2),
+        "epochs": meta.get("epoch"),
+        "train_seconds": meta.get("train_seconds"),
+        "targets_met": met,
+    }
+
+
+def main(argv=None) -> int:
+    parser, args = parse_args(argv)
     print(f"CPU: {cpu_model()}, os.cpu_count()={os.cpu_count()}; load average at start: {loadavg()}")
     path = args.checkpoint or default_conditional_generator_path()
     G, meta = load_generator(path)
@@ -121,18 +140,7 @@ def main(argv=None) -> int:
     }
     print("targets of issue #12: " + "; ".join(f"{k}: {'met' if ok else 'MISSED'}" for k, ok in targets.items()))
     if args.json:
-        figures = {
-            "checkpoint": display_path(path),
-            "per_digit": args.per_digit,
-            "seed": args.seed,
-            "accuracy_per_digit": [round(float(a), 4) for a in accuracy],
-            "accuracy_overall": round(float(accuracy.mean()), 4),
-            "frechet_distance": round(fd, 2),
-            "frechet_distance_unconditional": round(fd_ref, 2),
-            "epochs": meta.get("epoch"),
-            "train_seconds": meta.get("train_seconds"),
-            "targets_met": all(targets.values()),
-        }
+        figures = figures_json(args, path, meta, accuracy, fd, fd_ref, all(targets.values()))
         args.json.write_text(json.dumps(figures, indent=2))
         print(f"wrote {args.json}")
     return 1 if args.check and not all(targets.values()) else 0

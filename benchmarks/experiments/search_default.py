@@ -14,7 +14,7 @@ below, so that it can be ported). The subcommands
   the cost ratio and the reference's quiet throughput ``--ref-its``, 29.5 it/s here; or
   ``--wall-seconds``: train until that much wall time has passed), one BLAS thread by default,
   saving the sampling generator (the moving average when on) with
-  ``ganlib.io.checkpoint.save_generator`` at every 1/``--snapshots`` of the budget (and at
+  ``ganlib.io.generator.save_generator`` at every 1/``--snapshots`` of the budget (and at
   iteration 0), with ``run.json`` beside them, in ``runs/search/NAME`` (not in git).
 * ``evaluate``: scores a run's snapshots on 10,000 samples with ``ganlib.evaluation.metrics``: Frechet
   distance in the classifier's feature space, the class histogram (KL to uniform, smallest

@@ -1,42 +1,40 @@
 """ganlib: Generative Adversarial Networks from first principles, in pure NumPy.
 
-The **teaching core**, written by hand to be read (float32 by default, float64 on
-request for gradient checks; every layer with its forward and backward pass):
+The **teaching core** is the package root: plain modules written by hand to be read like a
+textbook (float32 by default, float64 on request for gradient checks; every layer with its
+forward and backward pass). It imports nothing of the application (tests/test_structure.py).
 
 ============== ====================================================================
-layers         Dense, LeakyReLU, ReLU, Tanh, Sigmoid, Dropout, LabelEmbedding
-losses         binary cross-entropy from logits; the GAN's D and G losses
+layers         Dense, LeakyReLU, ReLU, Tanh, Sigmoid, Dropout: forward and backward
+losses         binary cross-entropy from logits; the GAN's D and G losses; softmax CE
 network        Sequential: layers in order, parameters in one flat buffer
-optim          SGD (momentum, the original post's decay) and Adam
+optim          SGD (momentum, the original post's decay), Adam, the moving average
 gradcheck      centred finite differences and the relative error
-config         GANConfig, the named CONFIGS, building G and D, drawing z
-condition      a conditional GAN's label, concatenated to z and to x
+checks         every input check: whole numbers, seeds, ranges, choices, finite arrays
+config         GANConfig and its rules, the named CONFIGS, the post's deviations
+models         building G and D from a configuration; drawing z from the prior
+condition      a conditional GAN's label: concatenated to z and x, or embedded
+batches        one epoch's minibatches
+history        what a run records; how it ends early (diverged, stopped)
 gan            Algorithm 1 of Goodfellow et al. (2014); with labels if conditional
-original_post  what the original blog post's code computed instead, as options
+original_post  what the original blog post's code computed instead, as a subclass
 ============== ====================================================================
 
-The **application** around it, which depends on the core and never the reverse:
+The **application** lives in subpackages; it depends on the core, never the reverse:
 
 ============= =================================================================
-paths         where MNIST, the shipped models and training runs are
-idx, data     reading MNIST's IDX files safely; splits, scaling, download
-archive       the one file format (.npz + JSON, no pickle, atomic writes)
-checkpoint    saving and loading a GAN or a generator; sampling from one
-classifier    the MNIST classifier behind the metrics
-metrics       class histogram, Frechet distance, nearest training images
-parzen        the original paper's Parzen-window log-likelihood
-results       the case studies' result files (data/results) for notebook 06
-images        pixels, grids, PNG and GIF files
-viz           Matplotlib figures and the live training display
-latent        latent-space maths: seeds, interpolation, directions
-explorer      the latent-space explorer (ipywidgets): explorer_view its widgets,
-              explorer_analysis the classifier and nearest image beside the digit
-progress      a progress bar and a Ctrl-C that waits for a safe moment
+data          where every file is (paths); MNIST's IDX files, splits, download
+io            the one file format (archive, reader); checkpoints; generator files
+evaluation    the classifier behind the metrics; metrics; Parzen; case-study results
+viz           pixels, PNG and GIF files (images); Matplotlib figures; live display
+explorer      the latent-space explorer (ipywidgets) and its latent maths
+training      fit: GAN.train with a progress bar and a Ctrl-C that waits
 cli           ``python -m ganlib train | sample | evaluate | train-classifier``
 ============= =================================================================
 
-Only the core's classes are imported here, so ``import ganlib`` stays fast; import
-the other modules by name (``from ganlib import viz``).
+Only the core's layers, losses, network and optimizers are imported here, so
+``import ganlib`` stays fast; import the rest by name (``from ganlib.gan import GAN``,
+``from ganlib import viz``).
 """
 
 from .condition import LabelEmbedding

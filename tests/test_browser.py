@@ -1,4 +1,4 @@
-"""The explorer as a web page: Voila serves notebook 05, headless Chromium moves a slider and picks a digit.
+"""The explorer as a web page: Voila serves notebooks/apps/explorer.ipynb, headless Chromium moves a slider and picks a digit.
 
 Needs Playwright (pip) and Debian's Chromium (``apt-get install chromium``); without
 them the test is skipped (a failure under GANLIB_NO_SKIP=1, as in CI). It never
@@ -20,7 +20,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO / "notebooks" / "05-exploring-the-latent-space.ipynb"
+NOTEBOOK = REPO / "notebooks" / "apps" / "explorer.ipynb"  # the explorer alone, as README serves it
 ARTIFACTS = REPO / "artifacts"
 CHROMIUM_ARGS = [
     "--headless",

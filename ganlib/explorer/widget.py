@@ -12,9 +12,8 @@ mean the generator copies its training data). The widgets are built in
 
 All widget state lives in the kernel, so tests drive it in plain Python (set
 ``slider.value``, read ``image.value``). Served with Voila
-(``voila notebooks/05-exploring-the-latent-space.ipynb``), the page shows the explorer
-alone: its stylesheet hides every other notebook cell when (and only when) the page is
-served by Voila.
+(``voila notebooks/apps/explorer.ipynb``), the page shows the explorer alone: its
+stylesheet hides every other notebook cell when (and only when) the page is served by Voila.
 
 Example::
 

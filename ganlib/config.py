@@ -142,7 +142,7 @@ class GANConfig:
     generator_loss: str = "non_saturating"  # or "minimax" (saturates early in training)
     real_label: float = 1.0  # < 1 gives one-sided label smoothing for D's real targets
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of G's weights for sampling
-    ema_bias_correction: bool = True  # average G's weights since step 1, not since its random init (ganlib.optim.MovingAverage)
+    ema_bias_correction: bool = True  # average from G's first step, not its init (optim.MovingAverage)
     epochs: int = 30  # passes over the training set
     seed: int = 0  # seeds every random number the run draws
     init: object = "glorot"  # Dense weight initialisation: "glorot", "he", "1/fan_in" (the post's), or a std

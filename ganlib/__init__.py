@@ -32,6 +32,7 @@ latent        latent-space maths: seeds, interpolation, directions
 explorer      the latent-space explorer (ipywidgets): explorer_view its widgets,
               explorer_analysis the classifier and nearest image beside the digit
 progress      a progress bar and a Ctrl-C that waits for a safe moment
+exercises     the checks of the notebooks' implement-it-yourself exercises
 cli           ``python -m ganlib train | sample | evaluate | train-classifier``
 ============= =================================================================
 

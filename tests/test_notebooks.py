@@ -65,6 +65,7 @@ def test_generated_notebooks_are_current(entry):
 def test_solved_versions_exist_exactly_for_the_notebooks_with_exercises():
     on_disk = {p.name for p in series.SOLUTIONS_DIR.glob("*.ipynb")}
     assert on_disk == {e.file for e in EXERCISES}, f"{FIX} (writes the missing ones, removes the others)"
+    assert EXERCISES, "no notebook has exercises: the student-version machinery would go untested"
 
 
 @_by_stem(EXERCISES)

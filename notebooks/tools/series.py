@@ -46,7 +46,7 @@ Usage::
 
 ``run_all.py`` (which executes the student versions, records the wall times and hashes) and
 the tests (``tests/test_notebooks.py``, ``tests/test_exercise_notebooks.py``) use the
-functions below. Building a student version with exercises needs nbgrader (in ``.[dev]``).
+functions below. Building a student version with exercises needs nbgrader (in ``.[test]``, so in ``.[dev]``).
 """
 
 from __future__ import annotations

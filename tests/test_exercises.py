@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import ganlib.exercises
-from ganlib.exercises import ExerciseIncomplete, WrongAnswer
+from ganlib.exercises import CodeFailed, ExerciseIncomplete, WrongAnswer
 from ganlib.exercises.backprop import (
     check_bce_with_logits_backward,
     check_dense_backward,
@@ -201,11 +201,14 @@ def test_a_crash_keeps_the_readers_traceback():
     def crashes(dout, x, W):
         return dout @ W  # (4, 3) @ (5, 3): ValueError in the reader's code
 
-    with pytest.raises(AssertionError) as caught:
+    with pytest.raises(CodeFailed) as caught:
         check_dense_backward(crashes)
-    assert not isinstance(caught.value, WrongAnswer)  # shown with its traceback, not as a message alone
+    assert isinstance(caught.value, AssertionError) and not isinstance(caught.value, ExerciseIncomplete)
     assert isinstance(caught.value.__cause__, ValueError)
     assert "dout an array of shape (4, 3), x an array of shape (4, 5), W an array of shape (5, 3)" in str(caught.value)
+    shown = "\n".join(caught.value._render_traceback_())  # what a notebook shows
+    assert "return dout @ W" in shown and "ValueError: matmul" in shown
+    assert "ganlib/exercises/" not in shown and "in call" not in shown  # none of the package's frames
 
 
 def test_wrong_answers_and_stubs_show_as_one_line_in_a_notebook():

@@ -18,13 +18,15 @@ implementation, never with numbers that could be copied. It ends in one of three
 * a wrong answer (a wrong value, shape or number of outputs, an input changed in place):
   :class:`WrongAnswer`, an ``AssertionError`` naming the output that is wrong, what was
   expected, the relative error against the tolerance, a diagnosis where one is clear (the
-  transpose, the wrong sign, a factor N) and a hint; a crash in the reader's code: a plain
-  ``AssertionError`` naming the inputs, chained to the original exception;
+  transpose, the wrong sign, a factor N) and a hint; a crash in the reader's code:
+  :class:`CodeFailed`, an ``AssertionError`` naming the inputs, chained to the original
+  exception;
 * a right answer: one line, e.g. ``dense_backward: correct (dx 3e-10, dW 2e-10, db 1e-10
   relative error vs finite differences)``.
 
 In a notebook, :class:`ExerciseIncomplete` and :class:`WrongAnswer` show as their message
-alone (IPython's ``_render_traceback_``), the crash with the traceback of the reader's line;
+alone (IPython's ``_render_traceback_``), :class:`CodeFailed` with the traceback of the
+reader's code only;
 the helpers also set ``__tracebackhide__``, which IPython and pytest honour.
 
 One module per notebook, holding that notebook's checks:
@@ -40,14 +42,17 @@ plausible wrong answers.
 
 from __future__ import annotations
 
+import os
+import traceback
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from ..gradcheck import rel_error
 
-__all__ = ["ExerciseIncomplete", "WrongAnswer", "call", "outputs", "compare", "correct", "DEFAULT_TOL"]
+__all__ = ["ExerciseIncomplete", "WrongAnswer", "CodeFailed", "call", "outputs", "compare", "correct", "DEFAULT_TOL"]
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TOL = 1e-7  # a right backward pass agrees with finite differences to about 1e-9 in float64
 
 
@@ -70,6 +75,24 @@ class WrongAnswer(_ShortTraceback, AssertionError):
     """The exercise's function returned a wrong answer; the message says which output and how."""
 
 
+class CodeFailed(AssertionError):
+    """The exercise's function raised an exception (other than NotImplementedError); chained to it.
+
+    In IPython it shows as the traceback of the reader's own code (this package's frames
+    left out), then the message.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        cause = self.__cause__
+        frames = [f for f in traceback.extract_tb(cause.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
+        text = "".join(
+            ["Traceback of your code (most recent call last):\n"]
+            + traceback.format_list(frames)
+            + traceback.format_exception_only(type(cause), cause)
+        )
+        return [*text.rstrip("\n").split("\n"), "", f"\x1b[31m{type(self).__name__}\x1b[39m: {self}"]
+
+
 def _name(function) -> str:
     return getattr(function, "__name__", repr(function))
 
@@ -89,8 +112,8 @@ def call(function: Callable, arguments: Mapping[str, object], name: str | None =
 
     ``arguments`` maps each parameter's name (as the exercise's signature has it) to its
     value; arrays are passed as copies, and an argument changed in place is a wrong answer.
-    ``NotImplementedError`` becomes :class:`ExerciseIncomplete`; any other exception an
-    ``AssertionError`` that names the inputs (the original exception is chained to it, so
+    ``NotImplementedError`` becomes :class:`ExerciseIncomplete`; any other exception a
+    :class:`CodeFailed` that names the inputs (the original exception is chained to it, so
     the line of the reader's code that failed is in the traceback).
     """
     __tracebackhide__ = True
@@ -104,7 +127,7 @@ def call(function: Callable, arguments: Mapping[str, object], name: str | None =
         ) from None
     except Exception as error:
         inputs = ", ".join(f"{key} {_describe(value)}" for key, value in arguments.items())
-        raise AssertionError(  # a plain AssertionError: the traceback shows the reader's failing line
+        raise CodeFailed(
             f"{name} raised {type(error).__name__}: {error}\n"
             f"It was called with {inputs}; the traceback above shows the line that failed."
         ) from error

@@ -267,7 +267,8 @@ def main(argv=None) -> int:
             name = f"solutions/{entry.file}"
             print(f"{name:<45} ({mode}) ...", end=" ", flush=True)
             try:
-                solved_seconds = execute(copy.deepcopy(generated.solutions), entry.solutions.parent, args.timeout)
+                workdir = entry.solutions.parent if entry.solutions.parent.exists() else series.NOTEBOOK_DIR
+                solved_seconds = execute(copy.deepcopy(generated.solutions), workdir, args.timeout)
                 print(f"{solved_seconds:7.1f} s (not written: committed without outputs)")
             except CellExecutionError as error:
                 print("FAILED")

@@ -106,12 +106,12 @@ SERIES_HEADER = """\
 #   fast_seconds        wall time of its last run with GANLIB_FAST=1
 #   source_sha256       sha256 of its .md at its last full run, with the lines series.py writes
 #                       blanked out; run_all.py re-runs the notebooks whose .md no longer matches
-# To add a notebook: write NN-title.md (or .ipynb), add an entry here, run series.py, then run_all.py.
+# To add a notebook: write NN-title.md (its source), add an entry here, run series.py, then run_all.py.
 """
 
 
 class SeriesError(Exception):
-    """The series file, the notebooks on disk, or a notebook pair are inconsistent."""
+    """The series file, the notebooks on disk, a notebook's source or a generated notebook are inconsistent."""
 
 
 # --- the series file -----------------------------------------------------------------------------

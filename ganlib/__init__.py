@@ -29,6 +29,7 @@ evaluation    the classifier behind the metrics; metrics; Parzen; case-study res
 viz           pixels, PNG and GIF files (images); Matplotlib figures; live display
 explorer      the latent-space explorer (ipywidgets) and its latent maths
 training      fit: GAN.train with a progress bar and a Ctrl-C that waits
+exercises     the checks of the notebooks' implement-it-yourself exercises
 cli           ``python -m ganlib train | sample | evaluate | train-classifier``
 ============= =================================================================
 

@@ -1,18 +1,20 @@
-"""The notebook series stays consistent: pairs in sync, and everything written from series.toml current.
+"""The notebook series stays consistent: generated notebooks current, and everything written from series.toml.
 
-Each notebook is a pair, ``notebooks/NN-title.md`` (the reviewed source) and
-``notebooks/NN-title.ipynb`` (the same cells, with the outputs of a full run), kept in sync
-by jupytext. ``notebooks/series.toml`` lists the series; ``notebooks/tools/series.py``
-writes the headings, nav lines, run-time lines and tables from it (and fixes whatever
-these tests find stale). These tests read files only; they execute nothing.
+Each notebook has one source, ``notebooks/NN-title.md`` (the reviewed text, the solved
+notebook), from which ``notebooks/tools/series.py`` generates the student version
+``notebooks/NN-title.ipynb`` (solutions replaced by nbgrader's stubs, check cells tagged,
+the outputs of its last run kept) and, for a notebook with exercises, the solved version
+``notebooks/solutions/NN-title.ipynb`` (no outputs). ``notebooks/series.toml`` lists the
+series; series.py writes the headings, nav lines, run-time lines and tables from it (and
+fixes whatever these tests find stale). These tests read files and generate notebooks in
+memory or in a temporary folder; they execute nothing (tests/test_exercise_notebooks.py
+executes the student versions, nbval the rest).
 """
 
 import copy
-import os
 import re
 import shutil
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -20,10 +22,10 @@ import nbformat
 import pytest
 from jupytext import TextFileContentsManager
 from jupytext.config import find_jupytext_configuration_file
-from tornado.web import HTTPError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "notebooks" / "tools"))
+import run_all  # noqa: E402
 import series  # noqa: E402
 
 ENTRIES = series.load_series()
@@ -34,29 +36,60 @@ def _by_stem(entries):
     return pytest.mark.parametrize("entry", entries, ids=[e.stem for e in entries])
 
 
-def _first_difference(a, b) -> str:
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            if x[0] != y[0]:
-                return f"cell {i} is a {x[0]} cell in one file and a {y[0]} cell in the other"
-            lines = [(p, q) for p, q in zip(x[1].splitlines(), y[1].splitlines()) if p != q]
-            p, q = lines[0] if lines else (x[1][-80:], y[1][-80:])
-            return f"cell {i} ({x[0]}) differs:\n  .md:    {p!r}\n  .ipynb: {q!r}"
-    return f"the .md has {len(a)} cells, the .ipynb {len(b)}"
+EXERCISES = [e for e in ENTRIES if series.md_has_exercises(e.md)]
 
 
-# --- the pairs ------------------------------------------------------------------------------------
+def _generated(entry):
+    """What series.py generates for ``entry`` now (in memory): the .md with its derived places, then the notebooks."""
+    md_nb = series.read_md(entry.md)
+    series.apply_derived(md_nb, entry, ENTRIES)
+    return series.generate(entry, md_nb)
+
+
+# --- the generated notebooks ----------------------------------------------------------------------
 
 
 @_by_stem(ENTRIES)
-def test_md_and_ipynb_hold_the_same_cells(entry):
-    assert entry.md.exists() and entry.ipynb.exists(), f"{entry.stem}: both .md and .ipynb must exist"
-    md, nb = series.cells(series.read_md(entry.md)), series.cells(series.read_ipynb(entry.ipynb))
-    assert md == nb, (
-        f"notebooks/{entry.md.name} and notebooks/{entry.ipynb.name} are out of sync: {_first_difference(md, nb)}\n"
-        f"fix: jupytext --sync notebooks/{entry.ipynb.name}   (copies the newer file's cells to the other; "
-        "outputs are kept)"
-    )
+def test_generated_notebooks_are_current(entry):
+    """Each .ipynb is exactly what its .md generates: not stale, not edited by hand."""
+    assert entry.md.exists(), series.missing_md_message(entry)
+    generated = _generated(entry)
+    targets = [(entry.ipynb, generated.student)]
+    if generated.solutions is not None:
+        targets.append((entry.solutions, generated.solutions))
+    for path, nb in targets:
+        state = series.generated_state(path, nb)
+        assert state == "current", series.generated_message(path, nb, state, entry)
+
+
+def test_solved_versions_exist_exactly_for_the_notebooks_with_exercises():
+    on_disk = {p.name for p in series.SOLUTIONS_DIR.glob("*.ipynb")}
+    assert on_disk == {e.file for e in EXERCISES}, f"{FIX} (writes the missing ones, removes the others)"
+    assert EXERCISES, "no notebook has exercises: the student-version machinery would go untested"
+
+
+@_by_stem(EXERCISES)
+def test_the_student_version_holds_stubs_and_tagged_checks(entry):
+    solved, student = series.read_ipynb(entry.solutions), series.read_ipynb(entry.ipynb)
+    assert len(solved.cells) == len(student.cells)
+    exercises = series.exercise_cells(solved, entry.solutions.name)
+    for i, (mine, theirs) in enumerate(zip(student.cells, solved.cells)):
+        assert "BEGIN SOLUTION" not in mine.source and "END SOLUTION" not in mine.source, f"cell {i} shows a marker"
+        if i in exercises:
+            stub = "raise NotImplementedError()" if mine.cell_type == "code" else "YOUR ANSWER HERE"
+            assert stub in mine.source and stub not in theirs.source, f"cell {i}: no stub in the student version"
+        tags = mine.get("metadata", {}).get("tags", [])
+        assert (series.RAISES in tags) == series.is_check_cell(mine), f"cell {i}: tags {tags}"
+        assert not theirs.get("metadata", {}).get("tags"), f"the solved version's cell {i} is tagged"
+        assert theirs.cell_type != "code" or not theirs.outputs, f"the solved version's cell {i} has outputs"
+    assert len(exercises) >= 2, "at least two exercises per notebook with exercises"
+
+
+@_by_stem(ENTRIES)
+def test_committed_outputs_show_the_exercises_not_done(entry):
+    """The committed student version's outputs: each check cell stopped on its stub, no other cell failed."""
+    problems = run_all.student_run_problems(series.read_ipynb(entry.ipynb))
+    assert not problems, f"{entry.ipynb.name}: {problems}; run python notebooks/tools/run_all.py {entry.file}"
 
 
 @_by_stem(ENTRIES)
@@ -71,33 +104,40 @@ def test_md_is_clean(entry):
     assert "jupytext_version:" not in header, f"{entry.md.name}: the header records a jupytext version"
 
 
-@_by_stem(ENTRIES)
-def test_jupyterlab_opens_the_pair_when_the_ipynb_is_newer(entry, tmp_path):
-    """After run_all.py writes outputs, or a pull of new outputs, the .ipynb is newer than the .md.
+def test_jupytext_pairs_nothing_from_root_or_from_notebooks():
+    """With a pairing, saving the student notebook in JupyterLab would overwrite the .md and lose the solutions."""
+    config = ROOT / "notebooks" / "jupytext.toml"
+    assert "formats" not in tomllib.loads(config.read_text())
+    for start in (ROOT / "notebooks" / "00-index.ipynb", ROOT / "notebooks"):
+        assert Path(find_jupytext_configuration_file(start)) == config
 
-    jupytext's contents manager (what JupyterLab uses) then compares the two files and refuses
-    to open the notebook if they differ in more than outputs, including in their metadata
-    header: that is why series.py copies jupytext.toml's metadata filters into each notebook.
-    Checked with the real contents manager, on a copy of the pair.
-    """
+
+def _jupyterlab(tmp_path, entry):
+    """jupytext's contents manager, what JupyterLab uses, on a copy of ``entry``'s files and the config."""
     shutil.copy(ROOT / "notebooks" / "jupytext.toml", tmp_path)
     shutil.copy(entry.md, tmp_path)
     shutil.copy(entry.ipynb, tmp_path)
-    now = time.time()
-    os.utime(tmp_path / entry.md.name, (now - 60, now - 60))
-    os.utime(tmp_path / entry.ipynb.name, (now, now))
-    try:
-        model = TextFileContentsManager(root_dir=str(tmp_path)).get(entry.ipynb.name)
-    except HTTPError as error:
-        pytest.fail(f"{entry.stem}: JupyterLab would refuse to open it once the .ipynb is newer: {error}; {FIX}")
-    assert series.cells(nbformat.from_dict(model["content"])) == series.cells(series.read_ipynb(entry.ipynb))
+    return TextFileContentsManager(root_dir=str(tmp_path))
 
 
-def test_jupytext_pairs_the_notebooks_from_root_and_from_notebooks():
-    config = ROOT / "notebooks" / "jupytext.toml"
-    assert tomllib.loads(config.read_text())["formats"] == "ipynb,md:myst"
-    for start in (ROOT / "notebooks" / "00-index.ipynb", ROOT / "notebooks"):
-        assert Path(find_jupytext_configuration_file(start)) == config
+def test_saving_the_student_notebook_in_jupyterlab_leaves_the_md_alone(tmp_path):
+    entry = (EXERCISES or ENTRIES)[0]
+    manager = _jupyterlab(tmp_path, entry)
+    model = manager.get(entry.ipynb.name)
+    model["content"]["cells"][-1]["source"] += "\nA reader's note."
+    manager.save(model, entry.ipynb.name)
+    assert (tmp_path / entry.md.name).read_text(encoding="utf-8") == entry.md.read_text(encoding="utf-8")
+    assert "A reader's note." in (tmp_path / entry.ipynb.name).read_text(encoding="utf-8")
+
+
+@_by_stem(ENTRIES)
+def test_the_md_opens_in_jupyterlab_as_a_notebook_and_saves_back_unchanged(entry, tmp_path):
+    manager = _jupyterlab(tmp_path, entry)
+    model = manager.get(entry.md.name, type="notebook")
+    assert series.cells(nbformat.from_dict(model["content"])) == series.cells(series.read_md(entry.md))
+    manager.save(model, entry.md.name)
+    assert (tmp_path / entry.md.name).read_text(encoding="utf-8") == entry.md.read_text(encoding="utf-8")
+    assert (tmp_path / entry.ipynb.name).read_bytes() == entry.ipynb.read_bytes(), "saving the .md wrote the .ipynb"
 
 
 # --- series.toml ----------------------------------------------------------------------------------
@@ -184,3 +224,177 @@ def test_derived_places_are_blanked_out_of_the_source_hash():
     assert retimed != text and renav != text
     assert series.source_hash(retimed) == series.source_hash(renav) == series.source_hash(text)
     assert series.source_hash(text.replace("import", "import ", 1)) != series.source_hash(text)
+
+
+# --- generating the student and solved versions (on made-up notebooks) ---------------------------
+
+HEADER = """---
+jupytext:
+  cell_metadata_filter: -all
+  notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3 (ipykernel)
+  language: python
+  name: python3
+---
+"""
+
+EXERCISE = '''
+```{code-cell} ipython3
+def double(x):
+    """Return 2 x."""
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION
+```
+
+```{code-cell} ipython3
+# check your answer
+assert double(3) == 6
+```
+
+Why is it 6?
+
+<!-- BEGIN SOLUTION -->
+Because 2 times 3 is 6.
+<!-- END SOLUTION -->
+'''
+
+
+def _made_up(text, name="98-made-up.ipynb"):
+    entry = series.Entry(file=name, title="Made up", teaches="nothing")
+    return entry, series.read_md(entry.md, HEADER + "\n# 98 · Made up\n" + text)
+
+
+def test_the_student_version_gets_nbgraders_stubs_and_the_solved_version_keeps_the_solutions():
+    entry, md_nb = _made_up(EXERCISE)
+    generated = series.generate(entry, md_nb, old_student=None)
+    student, solved = generated.student, generated.solutions
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert (
+        code[0].source == 'def double(x):\n    """Return 2 x."""\n    # YOUR CODE HERE\n    raise NotImplementedError()'
+    )
+    assert code[1].metadata == {"tags": [series.RAISES]}
+    assert student.cells[-1].source == "Why is it 6?\n\nYOUR ANSWER HERE"
+    assert "return 2 * x" in solved.cells[1].source and "Because 2 times 3" in solved.cells[-1].source
+    assert all(not c.metadata for c in solved.cells[1:])
+    assert [c.id for c in solved.cells] == [c.id for c in student.cells]
+    assert "*The solved version" in solved.cells[0].source
+    # generating again gives the same files (ids derived from the content, not random)
+    again = series.generate(entry, copy.deepcopy(md_nb), old_student=None)
+    assert series.ipynb_text(again.student) == series.ipynb_text(student)
+    assert series.ipynb_text(again.solutions) == series.ipynb_text(solved)
+
+
+def test_a_notebook_without_exercises_has_no_solved_version_and_needs_no_nbgrader(monkeypatch):
+    monkeypatch.setattr(series, "_CLEAR_SOLUTIONS", None)
+    monkeypatch.setitem(sys.modules, "nbgrader.preprocessors", None)  # importing it raises ImportError
+    entry, md_nb = _made_up("\n```{code-cell} ipython3\nprint(1)\n```\n")
+    generated = series.generate(entry, md_nb, old_student=None)
+    assert generated.solutions is None and series.cells(generated.student) == series.cells(md_nb)
+    entry, md_nb = _made_up(EXERCISE)
+    with pytest.raises(series.SeriesError, match=re.escape(series.INSTALL_NBGRADER)):
+        series.generate(entry, md_nb, old_student=None)
+
+
+def test_regenerating_keeps_the_outputs_of_unchanged_cells():
+    entry, md_nb = _made_up(EXERCISE + "\n```{code-cell} ipython3\nprint('kept')\n```\n")
+    first = series.generate(entry, md_nb, old_student=None).student
+    first.cells[-1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="kept\n")]
+    first.metadata["language_info"] = {"name": "python"}
+    edited_md = md_nb.cells[0].source + "\n\nA new sentence."
+    md_nb.cells[0].source = edited_md
+    again = series.generate(entry, md_nb, old_student=first).student
+    assert again.cells[-1].outputs[0]["text"] == "kept\n" and again.metadata["language_info"] == {"name": "python"}
+    assert [c.id for c in again.cells] == [c.id for c in first.cells]
+
+
+BAD_MARKERS = {
+    "never closed": "```{code-cell} ipython3\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n```\n"
+    "```{code-cell} ipython3\n# check your answer\nf()\n```\n",
+    "nested": "```{code-cell} ipython3\n### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n```\n"
+    "```{code-cell} ipython3\n# check your answer\n```\n",
+    "another spelling": "```{code-cell} ipython3\n# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n```\n",
+    "prose that mentions a marker": "Write your code between BEGIN SOLUTION and END SOLUTION.\n",
+    "the markdown marker in code": "```{code-cell} ipython3\n<!-- BEGIN SOLUTION -->\n<!-- END SOLUTION -->\n```\n",
+    "an exercise without its check": "```{code-cell} ipython3\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n```\n"
+    "```{code-cell} ipython3\nprint(x)\n```\n",
+    "the last exercise without its check": "```{code-cell} ipython3\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n```\n",
+    "a check without an exercise": "```{code-cell} ipython3\nx = 1\n```\n```{code-cell} ipython3\n# check your answer\nassert x\n```\n",
+}
+
+
+@pytest.mark.parametrize("text", BAD_MARKERS.values(), ids=BAD_MARKERS.keys())
+def test_misused_markers_are_refused(text):
+    entry, md_nb = _made_up("\n" + text)
+    with pytest.raises(series.SeriesError, match="98-made-up"):
+        series.generate(entry, md_nb, old_student=None)
+
+
+@pytest.fixture
+def made_up_series(tmp_path, monkeypatch):
+    """A series of two notebooks in a temporary folder, with series.py's paths pointing there."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(ROOT / "notebooks" / "jupytext.toml", notebooks)
+    monkeypatch.setattr(series, "NOTEBOOK_DIR", notebooks)
+    monkeypatch.setattr(series, "SOLUTIONS_DIR", notebooks / "solutions")
+    monkeypatch.setattr(series, "README", tmp_path / "README.md")  # absent: no table to write
+    entries = [
+        series.Entry(file="00-index.ipynb", title="Index", teaches="the order", full_seconds=1.0, fast_seconds=1.0),
+        series.Entry(file="01-made-up.ipynb", title="Made up", teaches="doubling", full_seconds=1.0, fast_seconds=1.0),
+    ]
+    (notebooks / "00-index.md").write_text(HEADER + "\n# 00 · Index\n", encoding="utf-8")
+    (notebooks / "01-made-up.md").write_text(HEADER + "\n# 01 · Made up\n" + EXERCISE, encoding="utf-8")
+    return notebooks, entries
+
+
+def test_series_generates_both_versions_refuses_to_lose_a_hand_edit_and_removes_orphans(made_up_series):
+    notebooks, entries = made_up_series
+    written = series.update(entries, quiet=True)
+    assert {"00-index.ipynb", "01-made-up.ipynb", "solutions/01-made-up.ipynb", "01-made-up.md"} <= set(written)
+    assert not (notebooks / "solutions" / "00-index.ipynb").exists()
+    assert series.update(entries, quiet=True) == [] and series.stale_places(entries) == []
+
+    student = notebooks / "01-made-up.ipynb"
+    nb = series.read_ipynb(student)
+    nb.cells[1].source = nb.cells[1].source.replace("raise NotImplementedError()", "return 2 * x")  # as in JupyterLab
+    series.write_ipynb(student, nb)
+    edited = student.read_text(encoding="utf-8")
+    with pytest.raises(series.SeriesError, match="edited by hand"):
+        series.update(entries, quiet=True)
+    assert student.read_text(encoding="utf-8") == edited  # nothing written
+    assert any("edited by hand" in p and "01-made-up.md" in p for p in series.stale_places(entries))
+    series.update(entries, quiet=True, force=True)
+    assert "raise NotImplementedError()" in student.read_text(encoding="utf-8")
+
+    md = notebooks / "01-made-up.md"  # the .md changes: the student version is stale, not edited
+    md.write_text(md.read_text(encoding="utf-8").replace("Why is it 6?", "Why is it six?"), encoding="utf-8")
+    assert any("is not what notebooks/01-made-up.md generates" in p for p in series.stale_places(entries))
+    md.write_text(HEADER + "\n# 01 · Made up\n\nNo exercises any more.\n", encoding="utf-8")
+    written = series.update(entries, quiet=True)
+    assert (
+        "solutions/01-made-up.ipynb (removed)" in written
+        and not (notebooks / "solutions" / "01-made-up.ipynb").exists()
+    )
+
+
+def test_run_all_finds_a_check_that_passes_on_the_stub_or_fails_otherwise():
+    entry, md_nb = _made_up(EXERCISE)
+    nb = series.generate(entry, md_nb, old_student=None).student
+    error = {"output_type": "error", "ename": "ExerciseIncomplete", "evalue": "", "traceback": []}
+    nb.cells[2].outputs = [nbformat.from_dict(error)]
+    assert run_all.student_run_problems(nb) == []
+    nb.cells[2].outputs = []
+    assert "did not raise on the stub" in run_all.student_run_problems(nb)[0]
+    nb.cells[2].outputs = [nbformat.from_dict({**error, "ename": "AssertionError"})]
+    assert "raised AssertionError, not ExerciseIncomplete" in run_all.student_run_problems(nb)[0]
+    nb.cells[2].outputs, nb.cells[1].outputs = (
+        [nbformat.from_dict(error)],
+        [nbformat.from_dict({**error, "ename": "NameError"})],
+    )
+    assert "cell 1" in run_all.student_run_problems(nb)[0]

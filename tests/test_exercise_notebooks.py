@@ -65,4 +65,5 @@ def test_nbval_runs_every_notebook_once_each_exercise_notebook_in_its_solved_ver
     assert result.returncode == 0, result.stdout + result.stderr
     collected = {line.split("::")[0] for line in result.stdout.splitlines() if "::" in line}
     expected = {f"notebooks/solutions/{e.file}" if e in EXERCISES else f"notebooks/{e.file}" for e in ENTRIES}
+    expected |= {str(p.relative_to(ROOT)) for p in (ROOT / "notebooks" / "apps").glob("*.ipynb")}  # the explorer app
     assert collected == expected

@@ -1,4 +1,4 @@
-r"""Case studies for notebook 06: the original post reproduced and taken apart, and a real mode collapse.
+r"""Case studies for notebook 07: the original post reproduced and taken apart, and a real mode collapse.
 
 What it trains and measures
 ---------------------------
@@ -486,7 +486,7 @@ def parse_args(argv, runs: dict):
     parser = argparse.ArgumentParser(
         description=(
             "Train and measure the original post, its ablations and a mode collapse: the files of data/results\n"
-            "that notebook 06 shows. Run from the repository's root; each run writes <run>.json,\n"
+            "that notebook 07 shows. Run from the repository's root; each run writes <run>.json,\n"
             "<run>_samples.png and <run>_codes.png, and every invocation rebuilds summary.md."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

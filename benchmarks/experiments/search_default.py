@@ -1051,7 +1051,7 @@ def cmd_curves(a) -> int:
     out = Path(a.out) if a.out else Path(a.results_dir) / "curves"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(curves, indent=1) + "\n")
-    # the figure of README and notebook 06: ganlib.viz draws it from the same JSON
+    # the figure of README and notebook 07: ganlib.viz draws it from the same JSON
     fig = viz.plot_metric_curves(
         {label: [{**p, "minutes": p["minutes_quiet"]} for p in c["points"]] for label, c in curves.items()},
         targets=TARGETS,

@@ -16,7 +16,7 @@ What it measures
 3. **Breakdown** of one update: generator forward pass (1 x d -> 784), PNG
    encoding (224 x 224), classifier, nearest training image (one 784 x 50,000
    matrix-vector product).
-4. ``--browser`` (optional): Voila serves notebook 05, headless Chromium
+4. ``--browser`` (optional): Voila serves notebook 06, headless Chromium
    presses ArrowRight on a slider; the page itself timestamps the key press and
    the moment the digit's ``src`` changes (round trip browser -> kernel ->
    browser, without Playwright's overhead; decoding and painting the PNG come
@@ -191,12 +191,12 @@ PAGE_CLOCK = """() => {
 
 @contextlib.contextmanager
 def voila(checkpoint: Path):
-    """Voila serving notebook 05 on a free local port, for the block; yields the port."""
+    """Voila serving notebook 06 on a free local port, for the block; yields the port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "GANLIB_EXPLORER_CHECKPOINT": str(checkpoint.resolve())}
-    notebook = "notebooks/05-exploring-the-latent-space.ipynb"
+    notebook = "notebooks/06-exploring-the-latent-space.ipynb"
     command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", notebook]
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

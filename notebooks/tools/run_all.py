@@ -4,7 +4,7 @@ Usage::
 
     python notebooks/tools/run_all.py                     # full training, the notebooks whose .md changed
     python notebooks/tools/run_all.py --all               # full training, the whole series
-    python notebooks/tools/run_all.py 04-training-live.ipynb 06-evaluating-and-debugging.md
+    python notebooks/tools/run_all.py 04-training-live.ipynb 07-evaluating-and-debugging.md
     python notebooks/tools/run_all.py --list              # only say which notebooks would run, and why
     python notebooks/tools/run_all.py --all --fast        # GANLIB_FAST=1: a quick check, outputs untouched
     python notebooks/tools/run_all.py --fast --dry-run 00-index.ipynb   # execute, write nothing at all

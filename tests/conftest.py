@@ -14,6 +14,7 @@ by the repository's root conftest.py, which also applies when only notebooks are
 import http.server
 import os
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -88,3 +89,18 @@ def mirror(tmp_path):
     ):
         shutil.copy(REPO_MNIST / f"{name}.gz", directory)
     return directory
+
+
+def copy_of_repository(target: Path) -> Path:
+    """The repository's files (tracked, and untracked but not ignored) copied to ``target``:
+    what a fresh clone with the working tree's changes holds, without the checkout's .venv,
+    runs/ or build/."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, (n.decode() for n in listed)):
+        source = REPO / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target

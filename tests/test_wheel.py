@@ -14,7 +14,7 @@ import venv
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, copy_of_repository
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,9 @@ def wheel_python(tmp_path_factory):
     # pyproject.toml asks for (pip fetches setuptools as it did for the README's install), so the
     # test needs nothing that a plain virtual environment lacks (such as bdist_wheel).
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist")]
-    subprocess.run([*build, str(REPO)], check=True, capture_output=True, text=True)
+    # From a copy of the repository: setuptools writes build/ and *.egg-info into the tree it builds.
+    source = copy_of_repository(tmp / "source")
+    subprocess.run([*build, str(source)], check=True, capture_output=True, text=True)
     (wheel,) = (tmp / "dist").glob("ganlib-*.whl")
     env_dir = tmp / "venv"
     venv.create(env_dir, with_pip=False)

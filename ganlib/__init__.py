@@ -7,6 +7,7 @@ forward and backward pass). It imports nothing of the application (tests/test_st
 ============== ====================================================================
 layers         Dense, LeakyReLU, ReLU, Tanh, Sigmoid, Dropout: forward and backward
 losses         binary cross-entropy from logits; the GAN's D and G losses; softmax CE
+divergences    KL and Jensen-Shannon of discrete distributions; D* from samples
 network        Sequential: layers in order, parameters in one flat buffer
 optim          SGD (momentum, the original post's decay), Adam, the moving average
 gradcheck      centred finite differences and the relative error

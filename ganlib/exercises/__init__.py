@@ -32,6 +32,8 @@ the helpers also set ``__tracebackhide__``, which IPython and pytest honour.
 One module per notebook, holding that notebook's checks:
 
 ============= ===================================================================
+objective     notebook 01: the optimal discriminator estimated from samples, the
+              Jensen-Shannon divergence, the generator losses' logit gradients
 backprop      notebook 02: the backward passes of Dense, LeakyReLU and tanh, and
               the gradient of the binary cross-entropy from logits
 ============= ===================================================================

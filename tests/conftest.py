@@ -96,7 +96,10 @@ def copy_of_repository(target: Path) -> Path:
     what a fresh clone with the working tree's changes holds, without the checkout's .venv,
     runs/ or build/."""
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
     ).stdout.split(b"\0")
     for name in filter(None, (n.decode() for n in listed)):
         source = REPO / name

@@ -32,8 +32,10 @@ the helpers also set ``__tracebackhide__``, which IPython and pytest honour.
 One module per notebook, holding that notebook's checks:
 
 ============= ===================================================================
-backprop      notebook 02: the backward passes of Dense, LeakyReLU and tanh, and
-              the gradient of the binary cross-entropy from logits
+backprop      notebook 02: the backward passes of Dense, LeakyReLU, tanh and
+              dropout, and the gradient of the binary cross-entropy from logits
+networks      notebook 03: the generator's forward pass, a network's parameter
+              count, the discriminator's loss and gradients
 ============= ===================================================================
 
 ``tests/test_exercises.py`` feeds every check the reference solution, a stub and several

@@ -34,8 +34,10 @@ One module per notebook, holding that notebook's checks:
 ============= ===================================================================
 objective     notebook 01: the optimal discriminator estimated from samples, the
               Jensen-Shannon divergence, the generator losses' logit gradients
-backprop      notebook 02: the backward passes of Dense, LeakyReLU and tanh, and
-              the gradient of the binary cross-entropy from logits
+backprop      notebook 02: the backward passes of Dense, LeakyReLU, tanh and
+              dropout, and the gradient of the binary cross-entropy from logits
+networks      notebook 03: the generator's forward pass, a network's parameter
+              count, the discriminator's loss and gradients
 ============= ===================================================================
 
 ``tests/test_exercises.py`` feeds every check the reference solution, a stub and several

@@ -1,4 +1,4 @@
-r"""Checks for notebook 02 (backpropagation by hand): four backward passes the reader writes.
+r"""Checks for notebook 02 (backpropagation by hand): five backward passes the reader writes.
 
 Each check calls the reader's function on random float64 inputs and compares every output
 with centred finite differences of the forward pass (:func:`ganlib.gradcheck.numerical_gradient`),
@@ -9,6 +9,7 @@ for a layer through :math:`L = \sum_{ij} \mathrm{out}_{ij}\,\delta_{ij}` so that
 check_dense_backward         ``dense_backward(dout, x, W) -> (dx, dW, db)``
 check_leaky_relu_backward    ``leaky_relu_backward(dout, x, slope) -> dx``
 check_tanh_backward          ``tanh_backward(dout, out) -> dx``, ``out = tanh(x)``
+check_dropout_backward       ``dropout_backward(dout, mask, p) -> dx``, ``out = x * mask / (1 - p)``
 check_bce_with_logits_backward ``bce_with_logits_backward(logits, targets) -> dlogits``
 ============================ ===================================================
 """
@@ -25,6 +26,7 @@ __all__ = [
     "check_dense_backward",
     "check_leaky_relu_backward",
     "check_tanh_backward",
+    "check_dropout_backward",
     "check_bce_with_logits_backward",
 ]
 
@@ -97,6 +99,32 @@ def check_tanh_backward(tanh_backward, seed: int = 0) -> None:
     correct("tanh_backward", {"dx": compare("tanh_backward", "dx", got, expected, shape_of="out", hint=hint)})
 
 
+def check_dropout_backward(dropout_backward, seed: int = 0) -> None:
+    """Check ``dropout_backward(dout, mask, p) -> dx`` for inverted dropout, ``out = x * mask / (1 - p)``.
+
+    ``mask`` holds 1.0 where a unit was kept and 0.0 where it was dropped: the mask the forward
+    pass drew, fixed, so that the layer is a linear map that finite differences can check.
+    """
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    errors = []
+    for p in (0.3, 0.2):  # two rates, neither 0.5 (where 1 / p and 1 / (1 - p) agree)
+        x = rng.standard_normal((4, 6))
+        mask = (rng.random(x.shape) >= p).astype(np.float64)
+        mask[0, :2] = 0.0, 1.0  # at least one unit dropped and one kept
+        dout = rng.standard_normal(x.shape)
+        expected = numerical_gradient(
+            lambda x=x, mask=mask, p=p, dout=dout: float(np.sum(x * mask / (1 - p) * dout)), x
+        )
+        got = call(dropout_backward, {"dout": dout, "mask": mask, "p": p}, name="dropout_backward")
+        hint = (
+            "out = x * mask / (1 - p) is elementwise with a fixed factor mask / (1 - p): the gradient of a dropped "
+            "unit is 0, a kept one's is scaled like its forward value (section 4); p is the probability of dropping."
+        )
+        errors.append(compare("dropout_backward", "dx", got, expected, shape_of="x", case=f"with p = {p}", hint=hint))
+    correct("dropout_backward", {"dx": max(errors)}, note=", p = 0.3 and 0.2")
+
+
 def check_bce_with_logits_backward(bce_with_logits_backward, seed: int = 0) -> None:
     """Check ``bce_with_logits_backward(logits, targets) -> dlogits``, the gradient of the *mean* BCE.
 
@@ -112,7 +140,7 @@ def check_bce_with_logits_backward(bce_with_logits_backward, seed: int = 0) -> N
     cases = [(1.0, "targets 1"), (0.0, "targets 0"), (0.9, "targets 0.9"), (per_example, "targets per example")]
     hint = (
         "the derivative of softplus(s) - t s is sigmoid(s) - t, and the loss is the mean over the N examples "
-        "(section 4); dlogits has the logits' shape (N, 1)."
+        "(section 5); dlogits has the logits' shape (N, 1)."
     )
     errors = []
     for targets, case in cases:

@@ -1,4 +1,4 @@
-"""Notebook 02 (ganlib.exercises.backprop): the four backward passes."""
+"""Notebook 02 (ganlib.exercises.backprop): the five backward passes and the loss's gradient."""
 
 import numpy as np
 
@@ -6,6 +6,7 @@ from exercise_cases import Case
 from ganlib.exercises.backprop import (
     check_bce_with_logits_backward,
     check_dense_backward,
+    check_dropout_backward,
     check_leaky_relu_backward,
     check_tanh_backward,
 )
@@ -38,6 +39,15 @@ def leaky_no_return(dout, x, slope):
 
 def tanh_solution(dout, out):
     return dout * (1 - out**2)
+
+
+def dropout_solution(dout, mask, p):
+    return dout * mask / (1 - p)
+
+
+def dropout_inplace(dout, mask, p):
+    dout *= mask / (1 - p)
+    return dout
 
 
 def bce_solution(logits, targets):
@@ -97,6 +107,20 @@ CASES = {
             "forward value": (lambda dout, out: out, "dx is wrong"),
             "factor 2": (lambda dout, out: 2 * dout * (1 - out**2), "off by a factor of 2"),
             "transposed": (lambda dout, out: (dout * (1 - out**2)).T, "transpose"),
+        },
+    ),
+    check_dropout_backward: Case(
+        dropout_solution,
+        {
+            # the original post's Droupout.backward: the forward's scale forgotten
+            "scale forgotten": (lambda dout, mask, p: dout * mask, "off by a factor of 0.7"),
+            "keep probability confused with p": (lambda dout, mask, p: dout * mask / p, "dx (with p = 0.3) is wrong"),
+            "mask forgotten": (lambda dout, mask, p: dout / (1 - p), "dx (with p = 0.3) is wrong"),
+            "dropped units kept": (lambda dout, mask, p: dout * (1 - mask) / (1 - p), "dx (with p = 0.3) is wrong"),
+            "hard-coded p": (lambda dout, mask, p: dout * mask / 0.7, "dx (with p = 0.2) is wrong"),
+            "multiplied by 1 - p": (lambda dout, mask, p: dout * mask * (1 - p), "dx (with p = 0.3) is wrong"),
+            "dout forgotten": (lambda dout, mask, p: mask / (1 - p), "is wrong"),
+            "dout changed in place": (dropout_inplace, "changed its argument dout in place"),
         },
     ),
     check_bce_with_logits_backward: Case(

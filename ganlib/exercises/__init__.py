@@ -34,6 +34,10 @@ One module per notebook, holding that notebook's checks:
 ============= ===================================================================
 backprop      notebook 02: the backward passes of Dense, LeakyReLU and tanh, and
               the gradient of the binary cross-entropy from logits
+evaluation    notebook 07: the class histogram's KL to uniform, the Frechet
+              distance of two Gaussians, the nearest reference image
+original_post notebook 09 (appendix): the post's logit gradient (the sigmoid's
+              derivative twice) and its momentum (an average of the gradients)
 ============= ===================================================================
 
 ``tests/test_exercises.py`` feeds every check the reference solution, a stub and several

@@ -1,4 +1,4 @@
-r"""Case studies for notebook 07: the original post reproduced and taken apart, and a real mode collapse.
+r"""Case studies for notebooks 07 and 09: the original post reproduced and taken apart, and a real mode collapse.
 
 What it trains and measures
 ---------------------------
@@ -39,7 +39,7 @@ Usage
 -----
 ::
 
-    python -m benchmarks.experiments.case_studies            # everything (about 3 h on 1 core)
+    python -m benchmarks.experiments.case_studies            # everything (about 4 h on 1 core)
     python -m benchmarks.experiments.case_studies --runs post post_fixed
     python -m benchmarks.experiments.case_studies --runs collapse_reference --epochs 5
     python -m benchmarks.experiments.case_studies --quick    # smoke test: post, collapse_reference, noise
@@ -504,7 +504,7 @@ def parse_args(argv, runs: dict):
     parser = argparse.ArgumentParser(
         description=(
             "Train and measure the original post, its ablations and a mode collapse: the files of data/results\n"
-            "that notebook 07 shows. Run from the repository's root; each run writes <run>.json,\n"
+            "that notebooks 07 and 09 show. Run from the repository's root; each run writes <run>.json,\n"
             "<run>_samples.png and <run>_codes.png, and every invocation rebuilds summary.md."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -1,4 +1,4 @@
-"""ganlib.evaluation.results: the case studies' files (data/results) as notebook 07 reads them."""
+"""ganlib.evaluation.results: the case studies' files (data/results) as notebooks 07 and 09 read them."""
 
 import json
 

@@ -1,4 +1,4 @@
-r"""Case studies for notebook 07: the original post reproduced and taken apart, and a real mode collapse.
+r"""Case studies for notebooks 07 and 09: the original post reproduced and taken apart, and a real mode collapse.
 
 What it trains and measures
 ---------------------------
@@ -9,7 +9,10 @@ What it trains and measures
   ``loss_gradient``, ``g_step_updates_d``, ``d_split_update``, ``latent_source``,
   ``momentum_style``, ``lr_decay``, ``init``; ``post_minimax``: the generator loss the
   post's *text* describes; ``post_fixed``: ``CONFIGS["original_post_fixed"]``, every
-  deviation off. 100 epochs each.
+  deviation off, and ``post_fixed_seed1``, ``post_fixed_seed2``; ``post_bugs_fixed`` (and
+  ``_seed1``, ``_seed2``): ``CONFIGS["original_post_bugs_fixed"]``, only the three bugs fixed
+  (``loss_gradient``, ``g_step_updates_d``, ``latent_source``), the post's optimizer, schedule,
+  initialisation and split D step kept. 100 epochs each.
 * ``collapse_reference``: ``CONFIGS["reference"]`` (no tricks), which drops digits as it
   trains, measured every epoch for 20 epochs; ``collapse_dropout``: the same with dropout
   0.3 in D, the fix the README's table found.
@@ -36,7 +39,7 @@ Usage
 -----
 ::
 
-    python -m benchmarks.experiments.case_studies            # everything (about 3 h on 1 core)
+    python -m benchmarks.experiments.case_studies            # everything (about 4 h on 1 core)
     python -m benchmarks.experiments.case_studies --runs post post_fixed
     python -m benchmarks.experiments.case_studies --runs collapse_reference --epochs 5
     python -m benchmarks.experiments.case_studies --quick    # smoke test: post, collapse_reference, noise
@@ -112,6 +115,20 @@ def _runs() -> dict:
         "the original post with every deviation off (CONFIGS['original_post_fixed'])",
         post_epochs,
     )
+    for seed in (1, 2):  # one seed cannot say whether Algorithm 1 with the post's networks learns
+        runs[f"post_fixed_seed{seed}"] = (
+            CONFIGS["original_post_fixed"].replace(seed=seed),
+            f"the original post with every deviation off, seed {seed}",
+            post_epochs,
+        )
+    bugs_fixed = CONFIGS["original_post_bugs_fixed"]
+    for seed in (0, 1, 2):  # the three bugs fixed, the post's optimizer, schedule, init and split D step kept
+        runs["post_bugs_fixed" + (f"_seed{seed}" if seed else "")] = (
+            bugs_fixed.replace(seed=seed),
+            "the original post with only its three bugs fixed (CONFIGS['original_post_bugs_fixed'])"
+            + (f", seed {seed}" if seed else ""),
+            post_epochs,
+        )
     every = list(range(1, 21))
     runs["collapse_reference"] = (
         CONFIGS["reference"].replace(epochs=20),
@@ -381,9 +398,10 @@ def cli_equivalent(name: str, config) -> str:
     if name.startswith("post"):
         base = CONFIGS["original_post"]
         args = ["--config original_post"]
-        if name == "post_fixed":
-            args = ["--config original_post_fixed"]
-            base = CONFIGS["original_post_fixed"]
+        for config_name in ("original_post_fixed", "original_post_bugs_fixed"):
+            if name.startswith(config_name.replace("original_", "")):
+                args = [f"--config {config_name}"]
+                base = CONFIGS[config_name]
     else:
         base = CONFIGS["reference"]
         args = ["--config reference"]
@@ -486,7 +504,7 @@ def parse_args(argv, runs: dict):
     parser = argparse.ArgumentParser(
         description=(
             "Train and measure the original post, its ablations and a mode collapse: the files of data/results\n"
-            "that notebook 07 shows. Run from the repository's root; each run writes <run>.json,\n"
+            "that notebooks 07 and 09 show. Run from the repository's root; each run writes <run>.json,\n"
             "<run>_samples.png and <run>_codes.png, and every invocation rebuilds summary.md."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

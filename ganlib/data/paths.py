@@ -13,7 +13,7 @@ This is the one module that knows about folders; every loader asks it.
   ``pyproject.toml`` installs as that package, so an editable install, ``pip install .``
   and a wheel all find them.
 * **Case-study results** (:func:`results_dir`): the checkout's ``data/results``, small files that
-  ``benchmarks/experiments/case_studies.py`` writes and notebook 07 reads (not part of a wheel).
+  ``benchmarks/experiments/case_studies.py`` writes and notebooks 07 and 09 read (not part of a wheel).
 * **Training runs** (:func:`runs_dir`): the checkout's ``runs/`` (ignored by git), or
   ``./runs`` in the working directory when ganlib is installed from a wheel.
 """

@@ -4,7 +4,7 @@
 classifier    the MNIST classifier whose predictions and features the metrics use
 metrics       class histogram, Frechet distance, nearest training images
 parzen        the original paper's Parzen-window log-likelihood
-results       the case studies' result files (data/results) that notebook 07 reads
+results       the case studies' result files (data/results) that notebooks 07 and 09 read
 ============= ===================================================================
 """
 

@@ -46,6 +46,7 @@ __all__ = [
     "format_evaluation",
     "frechet_distance",
     "gaussian_frechet_distance",
+    "kl_to_uniform",
     "nearest_training_distance",
     "to_jsonable",
 ]
@@ -83,16 +84,29 @@ def class_histogram(samples, classifier: Classifier | None = None, min_fraction:
     probs = clf.predict_proba(samples)
     counts = np.bincount(probs.argmax(axis=1), minlength=NUM_CLASSES).astype(np.int64)
     p = counts / counts.sum()
-    nz = p > 0
-    kl = float(np.sum(p[nz] * np.log(p[nz] * NUM_CLASSES)))
     return {
         "counts": counts,
         "fractions": p,
         "classes_covered": int(np.sum(p >= min_fraction)),
         "min_fraction": float(p.min()),
-        "kl_to_uniform": max(kl, 0.0),
+        "kl_to_uniform": kl_to_uniform(counts),
         "mean_confidence": float(probs.max(axis=1).mean()),
     }
+
+
+def kl_to_uniform(counts) -> float:
+    r"""KL divergence, in nats, of a histogram from the uniform distribution over its K bins.
+
+    ``counts`` (K,): how many samples fell in each bin (or fractions). With :math:`p = ` counts / their
+    sum, :math:`\mathrm{KL}(p \,\|\, u) = \sum_k p_k \log(K p_k)`, empty bins contributing 0
+    (:math:`0 \log 0 = 0`): 0 for a flat histogram, :math:`\log K` when every sample is in one bin.
+    """
+    p = np.asarray(counts, dtype=np.float64)
+    if p.ndim != 1 or len(p) == 0 or not np.all(p >= 0) or p.sum() <= 0:
+        raise ValueError(f"counts must be a non-empty 1-D array of counts >= 0, not all 0; got {p!r:.80}")
+    p = p / p.sum()
+    nz = p > 0
+    return max(float(np.sum(p[nz] * np.log(p[nz] * len(p)))), 0.0)
 
 
 def class_agreement(samples, labels, classifier: Classifier | None = None) -> np.ndarray:

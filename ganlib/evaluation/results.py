@@ -3,7 +3,7 @@
 ``python -m benchmarks.experiments.case_studies`` trains the original post's configuration, its ablations and a
 mode collapse, and writes one JSON file per run (plus two PNG pictures) and ``noise.json`` into
 ``data/results`` (:func:`ganlib.data.paths.results_dir`; ``data/results/README.md`` describes every
-field). Notebook 07 shows them without retraining, through these functions:
+field). Notebooks 07 and 09 show them without retraining, through these functions:
 
 * :func:`load_run` (one run's JSON), :func:`load_noise` (what the classifier says about noise) and
   :func:`load_post_log` (the loss log the original post printed, transcribed);

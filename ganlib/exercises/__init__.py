@@ -38,6 +38,10 @@ backprop      notebook 02: the backward passes of Dense, LeakyReLU, tanh and
               dropout, and the gradient of the binary cross-entropy from logits
 networks      notebook 03: the generator's forward pass, a network's parameter
               count, the discriminator's loss and gradients
+evaluation    notebook 07: the class histogram's KL to uniform, the Frechet
+              distance of two Gaussians, the nearest reference image
+original_post notebook 09 (appendix): the post's logit gradient (the sigmoid's
+              derivative twice) and its momentum (an average of the gradients)
 ============= ===================================================================
 
 ``tests/test_exercises.py`` feeds every check the reference solution, a stub and several

@@ -38,6 +38,7 @@ IMAGE_DIM = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 #: mistyped width or a damaged checkpoint cannot make ganlib allocate gigabytes.
 MAX_NETWORK_PARAMS = 20_000_000
 MAX_HIDDEN_LAYERS = 32
+ARCHITECTURES = ("mlp", "dcgan")  # ganlib.models builds each
 INITS = ("glorot", "he", "1/fan_in")  # Dense's named initialisations (ganlib.layers); "1/fan_in" is the original post's
 
 
@@ -60,6 +61,9 @@ FIELD_RULES: dict[str, Rule] = {
     "latent_dist": one_of("gaussian", "uniform", help="prior of z"),
     "g_hidden": widths(MAX_HIDDEN_LAYERS, "generator hidden widths, e.g. 256 512"),
     "d_hidden": widths(MAX_HIDDEN_LAYERS, "discriminator hidden widths, e.g. 512 256"),
+    "architecture": one_of(*ARCHITECTURES, help="mlp (Dense layers) or dcgan (convolutions, notebook 05)"),
+    "g_channels": widths(2, "dcgan: generator channels of its 7x7 and 14x14 maps, e.g. 64 32"),
+    "d_channels": widths(2, "dcgan: discriminator channels of its 14x14 and 7x7 maps, e.g. 32 64"),
     "leaky_slope": real("[0, 1)", "LeakyReLU slope"),
     "d_dropout": real("[0, 1)", "dropout probability in D (0 = none)"),
     "optimizer": one_of("adam", "sgd", help="the optimizer of both networks"),
@@ -114,6 +118,16 @@ def _mlp_params(widths) -> int:
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:]))
 
 
+def _dcgan_params(latent_dim: int, g_channels, d_channels) -> tuple[int, int]:
+    """(G, D) parameter counts of :func:`ganlib.models.build_dcgan_generator` / ``_discriminator``:
+    4x4 kernels (16 weights per input-output channel pair) plus a bias per output channel, and
+    BatchNorm's gamma and beta per channel of G's two hidden maps."""
+    (g0, g1), (d0, d1) = g_channels, d_channels
+    g = (latent_dim + 1) * 49 * g0 + 2 * g0 + (16 * g0 * g1 + g1) + 2 * g1 + (16 * g1 + 1)
+    d = (16 * d0 + d0) + (16 * d0 * d1 + d1) + (49 * d1 + 1)
+    return g, d
+
+
 @dataclass(frozen=True)
 class GANConfig:
     """Everything that defines a training run. Each default is commented with why.
@@ -128,6 +142,12 @@ class GANConfig:
     latent_dist: str = "gaussian"  # "gaussian" N(0, I) or "uniform" U(-1, 1)^d (the original post)
     g_hidden: tuple = (256, 512)  # generator widths between z and the 784 tanh outputs
     d_hidden: tuple = (512, 256)  # discriminator widths between the image and its single logit
+    architecture: str = "mlp"  # "dcgan": convolutional networks (models.build_dcgan_*); then g/d_hidden are unused
+    g_channels: tuple = (
+        64,
+        32,
+    )  # dcgan: G's 7x7 and 14x14 feature maps (Radford et al. halve channels as size doubles)
+    d_channels: tuple = (32, 64)  # dcgan: D's 14x14 and 7x7 feature maps
     leaky_slope: float = 0.2  # LeakyReLU slope in both networks (Radford et al., 2016)
     d_dropout: float = 0.0  # dropout after each hidden layer of D (0 = none)
     optimizer: str = "adam"  # "adam" or "sgd"
@@ -171,6 +191,7 @@ class GANConfig:
                     object.__setattr__(self, f.name, rule(f.name, getattr(self, f.name)))
                 except ValueError as err:
                     raise ValueError(f"invalid GANConfig: {err}") from None
+        self._check_architecture()
         counts = self.parameter_counts()
         if max(counts) > MAX_NETWORK_PARAMS:
             raise ValueError(
@@ -179,11 +200,42 @@ class GANConfig:
                 "choose smaller latent_dim, g_hidden or d_hidden"
             )
 
+    def _check_architecture(self) -> None:
+        """The convolutional networks draw MNIST-sized images from z alone: refuse what they cannot build."""
+        if self.architecture != "dcgan":
+            if len(self.g_channels) != 2 or len(self.d_channels) != 2:
+                raise ValueError("invalid GANConfig: g_channels and d_channels take two widths each, e.g. (64, 32)")
+            return
+        problems = []
+        if self.data_dim != IMAGE_DIM:
+            problems.append(f"data_dim must be {IMAGE_DIM} (28 x 28 images), got {self.data_dim}")
+        if self.g_output != "tanh":
+            problems.append(f"g_output must be 'tanh', got {self.g_output!r}")
+        if self.num_classes:
+            problems.append("num_classes must be 0 (no conditional DCGAN yet: use architecture='mlp')")
+        if len(self.g_channels) != 2 or len(self.d_channels) != 2:
+            problems.append(
+                f"g_channels and d_channels take two widths each, got {self.g_channels} and {self.d_channels}"
+            )
+        if problems:
+            raise ValueError("invalid GANConfig for architecture='dcgan': " + "; ".join(problems))
+
+    def buffer_counts(self) -> tuple[int, int]:
+        """(generator, discriminator) counts of non-trained state: BatchNorm's running mean and
+        variance, one each per channel of a DCGAN generator's two hidden maps (none elsewhere)."""
+        return (2 * sum(self.g_channels), 0) if self.architecture == "dcgan" else (0, 0)
+
+    def state_counts(self) -> tuple[int, int]:
+        """(generator, discriminator) numbers saved per network: parameters plus buffers."""
+        return tuple(p + b for p, b in zip(self.parameter_counts(), self.buffer_counts()))
+
     def parameter_counts(self) -> tuple[int, int]:
         """(generator, discriminator) parameter counts, computed from the widths without building anything.
 
         A conditional network adds its label embedding (num_classes x embedding_dim) and a first
         layer that is wider by embedding_dim (or by num_classes without an embedding)."""
+        if self.architecture == "dcgan":
+            return _dcgan_params(self.latent_dim, self.g_channels, self.d_channels)
         extra_width = (self.embedding_dim or self.num_classes) if self.num_classes else 0
         embedding = self.num_classes * self.embedding_dim if self.num_classes else 0
         return (
@@ -281,3 +333,10 @@ CONFIGS["original_post_bugs_fixed"] = CONFIGS["original_post"].replace(
 # 9, on 92.2%); at 45 on 97.4% (worst 94.1%), with the Frechet distance 4.3 -> 3.8
 # (python -m benchmarks.experiments.conditional; README, "The conditional generator").
 CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10, epochs=45)
+
+# A DCGAN (Radford et al., 2016, https://arxiv.org/abs/1511.06434) sized for a laptop CPU: G is
+# z -> Dense -> 7x7x64 -> transposed convolution -> 14x14x32 -> transposed convolution -> 28x28x1,
+# with BatchNorm and ReLU between; D mirrors it with strided convolutions and LeakyReLU, no
+# BatchNorm (notebook 05). Its other choices are the MLP default's, each re-measured for it
+# (docs/results.md, "The DCGAN").
+CONFIGS["dcgan"] = GANConfig(architecture="dcgan", real_label=0.9, ema_decay=0.999, epochs=10)

@@ -80,7 +80,7 @@ class GAN:
         self.fixed_y = balanced_labels(n_fixed, config.num_classes) if config.num_classes else None
         self.G_ema, self.ema = None, None  # the moving average of G's weights, if the configuration keeps one
         if config.ema_decay:
-            self.G_ema = build_generator(config, np.random.default_rng(0))
+            self.G_ema = build_generator(config, np.random.default_rng(0)).eval()  # it only ever samples
             self.ema = MovingAverage(self.G, self.G_ema, config.ema_decay, bias_correction=config.ema_bias_correction)
         self.epoch = 0  # completed epochs
         self.iteration = 0  # completed iterations (one G step each)
@@ -135,7 +135,8 @@ class GAN:
             raise ValueError(f"z must have shape (N, {self.config.latent_dim}), got {z.shape}")
         if not np.all(np.isfinite(z)):
             raise ValueError("z contains NaN or Inf: the generator would only return NaN images")
-        return self.sampler.forward(self._with_label(z, y))
+        with self.sampler.evaluating():  # BatchNorm's running statistics, not this batch's
+            return self.sampler.forward(self._with_label(z, y))
 
     def sample(self, n: int, rng=None, digits=None) -> np.ndarray:
         """n new samples (n, data_dim), e.g. images in [-1, 1]. Uses ``rng`` (default: a fresh one) so that
@@ -152,7 +153,8 @@ class GAN:
         if c:
             y = balanced_labels(n, c) if digits is None else np.full(n, digits) if np.ndim(digits) == 0 else digits
             y = check_labels(y, n, c)
-        parts = list(iter_samples(self.sampler, self.config, n, np.random.default_rng(rng), labels=y))
+        with self.sampler.evaluating():
+            parts = list(iter_samples(self.sampler, self.config, n, np.random.default_rng(rng), labels=y))
         return np.concatenate(parts) if parts else np.zeros((0, self.config.data_dim), dtype=np.float32)
 
     # -- Algorithm 1 ---------------------------------------------------------------------

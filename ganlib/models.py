@@ -3,7 +3,9 @@
 :func:`build_generator` maps z (N, latent_dim) to an example (N, data_dim); :func:`build_discriminator`
 maps an example to one logit (N, 1). Both are :class:`~ganlib.network.Sequential` stacks of the
 layers in :mod:`ganlib.layers`, built from a :class:`~ganlib.config.GANConfig`: Dense + LeakyReLU
-blocks of the widths ``g_hidden`` / ``d_hidden`` (with dropout in D if asked). A conditional network
+blocks of the widths ``g_hidden`` / ``d_hidden`` (with dropout in D if asked), or, with
+``architecture="dcgan"``, the convolutional networks of :func:`build_dcgan_generator` and
+:func:`build_dcgan_discriminator` (images enter and leave as rows of 784, like the MLP's). A conditional network
 (``num_classes > 0``) takes the one-hot label beside its input (:mod:`ganlib.condition`).
 :func:`sample_prior` is the one place ganlib draws z.
 """
@@ -14,10 +16,19 @@ import numpy as np
 
 from .condition import LabelEmbedding
 from .config import GANConfig
-from .layers import Dense, Dropout, LeakyReLU, Tanh
+from .conv import Conv2d
+from .conv_transpose import ConvTranspose2d
+from .layers import Dense, Dropout, Flatten, LeakyReLU, ReLU, Reshape, Tanh
 from .network import Sequential
+from .normalization import BatchNorm
 
-__all__ = ["build_discriminator", "build_generator", "sample_prior"]
+__all__ = [
+    "build_dcgan_discriminator",
+    "build_dcgan_generator",
+    "build_discriminator",
+    "build_generator",
+    "sample_prior",
+]
 
 
 def sample_prior(rng: np.random.Generator, shape, dist: str = "gaussian") -> np.ndarray:
@@ -45,6 +56,8 @@ def build_generator(config: GANConfig, rng) -> Sequential:
     """z (N, latent_dim) -> x (N, data_dim): Dense + LeakyReLU blocks, then Dense + Tanh
     (images in (-1, 1)), or a linear output layer when ``config.g_output == "linear"``.
     A conditional generator takes [z, one-hot label], (N, latent_dim + num_classes)."""
+    if config.architecture == "dcgan":
+        return build_dcgan_generator(config, rng)
     layers, width = _label_input(config, config.latent_dim, rng)
     widths = [width, *config.g_hidden]
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
@@ -58,6 +71,8 @@ def build_generator(config: GANConfig, rng) -> Sequential:
 def build_discriminator(config: GANConfig, rng) -> Sequential:
     """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability.
     A conditional discriminator takes [x, one-hot label], (N, data_dim + num_classes)."""
+    if config.architecture == "dcgan":
+        return build_dcgan_discriminator(config, rng)
     layers, width = _label_input(config, config.data_dim, rng)
     widths = [width, *config.d_hidden]
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
@@ -65,4 +80,47 @@ def build_discriminator(config: GANConfig, rng) -> Sequential:
         if config.d_dropout:
             layers.append(Dropout(config.d_dropout, rng=rng))  # shares the run's generator: one state to save
     layers.append(Dense(widths[-1], 1, rng=rng, init=config.init))
+    return Sequential(*layers)
+
+
+def build_dcgan_generator(config: GANConfig, rng) -> Sequential:
+    """z (N, latent_dim) -> x (N, 784), through images (Radford et al., 2016):
+
+    Dense -> (N, 7, 7, c0) -> BatchNorm, ReLU -> transposed conv 4x4 stride 2 -> (N, 14, 14, c1)
+    -> BatchNorm, ReLU -> transposed conv 4x4 stride 2 -> (N, 28, 28, 1) -> tanh -> (N, 784).
+
+    A 4x4 kernel at stride 2 (padding 1) doubles the size exactly and gives every output pixel
+    the same number of kernel taps, which avoids the checkerboard of a 3x3 or 5x5 kernel
+    (Odena et al., 2016, https://distill.pub/2016/deconv-checkerboard/)."""
+    c0, c1 = config.g_channels
+    init = config.init
+    return Sequential(
+        Dense(config.latent_dim, 7 * 7 * c0, rng=rng, init=init),
+        Reshape(7, 7, c0),
+        BatchNorm(c0),
+        ReLU(),
+        ConvTranspose2d(c0, c1, 4, stride=2, padding=1, rng=rng, init=init),
+        BatchNorm(c1),
+        ReLU(),
+        ConvTranspose2d(c1, 1, 4, stride=2, padding=1, rng=rng, init=init),
+        Tanh(),
+        Flatten(),
+    )
+
+
+def build_dcgan_discriminator(config: GANConfig, rng) -> Sequential:
+    """x (N, 784) -> logit (N, 1): (N, 28, 28, 1) -> conv 4x4 stride 2 -> (N, 14, 14, c0) -> LeakyReLU
+    -> conv 4x4 stride 2 -> (N, 7, 7, c1) -> LeakyReLU -> Dense -> (N, 1). No BatchNorm: D's real and fake
+    rows go through it as one batch in D's step (ganlib.gan) but as fakes alone in G's step, so
+    BatchNorm would normalise the two steps' inputs differently."""
+    c0, c1 = config.d_channels
+    layers = [Reshape(28, 28, 1)]
+    for c_in, c_out in ((1, c0), (c0, c1)):
+        layers += [
+            Conv2d(c_in, c_out, 4, stride=2, padding=1, rng=rng, init=config.init),
+            LeakyReLU(config.leaky_slope),
+        ]
+        if config.d_dropout:
+            layers.append(Dropout(config.d_dropout, rng=rng))
+    layers += [Flatten(), Dense(7 * 7 * c1, 1, rng=rng, init=config.init)]
     return Sequential(*layers)

@@ -16,6 +16,7 @@ raises instead.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import numpy as np
@@ -134,8 +135,20 @@ class Sequential:
         return self
 
     def eval(self) -> Sequential:
-        """Evaluation mode (dropout is the identity). Returns self."""
+        """Evaluation mode (dropout is the identity, BatchNorm uses its running statistics). Returns self."""
         return self.train(False)
+
+    @contextlib.contextmanager
+    def evaluating(self):
+        """``with net.evaluating(): ...`` runs the block in evaluation mode, then restores each
+        layer's mode: sampling from a generator in the middle of training leaves it training."""
+        modes = [layer.training for layer in self.layers]
+        self.eval()
+        try:
+            yield self
+        finally:
+            for layer, mode in zip(self.layers, modes):
+                layer.training = mode
 
     # -- parameters ---------------------------------------------------------------------
     def named_parameters(self):

@@ -270,7 +270,13 @@ class MovingAverage:
         self.decay, self.bias_correction = float(decay), bool(bias_correction)
         self.t = 0
         average.flat_params[...] = source.flat_params
+        for mine, theirs in self._buffer_pairs():
+            mine[...] = theirs
         self._delta = np.empty_like(source.flat_params)  # reused every update: no allocation
+
+    def _buffer_pairs(self):
+        """(average's, source's) running statistics, looked up anew each time (BatchNorm's; none in an MLP)."""
+        return [(a, s) for (_, a), (_, s) in zip(self.average.named_buffers(), self.source.named_buffers())]
 
     def rate(self) -> float:
         r"""This update's :math:`\beta_t`."""
@@ -282,6 +288,11 @@ class MovingAverage:
     def update(self) -> None:
         """One step of the average towards the source's current weights, in place."""
         delta = np.subtract(self.source.flat_params, self.average.flat_params, out=self._delta)
-        delta *= float(1.0 - self.rate())  # a Python float keeps the float32 arithmetic in float32
+        step = float(1.0 - self.rate())  # a Python float keeps the float32 arithmetic in float32
+        delta *= step
         self.average.flat_params += delta
+        # BatchNorm's running statistics follow at the same rate: the average network normalises
+        # with the statistics of the recent networks it averages, not with those of its init.
+        for mine, theirs in self._buffer_pairs():
+            mine += step * (theirs - mine)
         self.t += 1

@@ -157,13 +157,13 @@ def _add_train_classifier(sub) -> None:
         help="train the MNIST classifier used by the metrics",
         description="Train the MNIST classifier used by the sample-quality metrics and save its weights.",
     )
-    classifier.add_argument("--epochs", type=int, default=20, help="default 20")
+    classifier.add_argument("--epochs", type=int, default=12, help="default 12")
     classifier.add_argument("--seed", type=int, default=0, help="default 0")
     classifier.add_argument("--batch-size", type=int, default=128, help="default 128")
     classifier.add_argument(
         "--out", type=Path, help="weights file, .npz, replaced if it exists (default: the shipped classifier's file)"
     )
-    classifier.add_argument("--min-accuracy", type=float, default=0.98, help="fail (exit 1) below this test accuracy")
+    classifier.add_argument("--min-accuracy", type=float, default=0.99, help="fail (exit 1) below this test accuracy (default 0.99)")
 
 
 # -- the configuration options, from ganlib.config.FIELD_RULES ----------------------------------

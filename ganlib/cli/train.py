@@ -54,7 +54,7 @@ def _new(args):
         gan = make_gan(CONFIGS[args.config or "default"].replace(**config_overrides(args)))
     except ValueError as err:  # valid values that together make networks too large: name the options
         message = str(err).removeprefix("invalid GANConfig: ")
-        for name in ("latent_dim", "g_hidden", "d_hidden"):
+        for name in ("latent_dim", "g_hidden", "d_hidden", "g_channels", "d_channels"):
             message = re.sub(rf"\b{name}\b", option_name(name), message)
         raise UserError(message) from None
     return gan, gan.config.epochs

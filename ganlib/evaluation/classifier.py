@@ -1,7 +1,8 @@
 r"""The MNIST classifier behind the sample-quality metrics, built from ganlib's own layers.
 
-:class:`Classifier` wraps a ``Sequential`` MLP (784-512-256-10, ReLU, dropout) trained on
-MNIST in ``[-1, 1]`` by :func:`train_classifier`; it labels generated digits
+:class:`Classifier` wraps a ``Sequential`` network trained on MNIST in ``[-1, 1]`` by
+:func:`train_classifier`: a small CNN (two strided convolutions, then 128 features; the MLP
+784-512-256-10 before December 2026; :mod:`ganlib.evaluation.architecture`); it labels generated digits
 (:func:`ganlib.evaluation.metrics.class_histogram`) and provides the features for the Frechet
 distance. Its trained weights ship with ganlib (:func:`ganlib.data.paths.default_classifier_path`);
 ``python -m ganlib train-classifier`` makes them again. They are saved in ganlib's archive
@@ -20,59 +21,42 @@ from pathlib import Path
 import numpy as np
 
 from ..batches import minibatches
-from ..config import MAX_HIDDEN_LAYERS, MAX_NETWORK_PARAMS
 from ..data import paths
 from ..data.mnist import load_mnist, to_tanh_range
 from ..io.archive import CheckpointError, write_archive
 from ..io.reader import open_archive
-from ..layers import Dense, Dropout, ReLU
+from ..layers import Dense
 from ..losses import softmax_cross_entropy
 from ..network import Sequential
 from ..optim import Adam
 from ..viz.images import IMAGE_SIZE, check_images
+from .architecture import (
+    NUM_CLASSES,
+    architecture_metadata,
+    build_classifier_network,
+    build_cnn_classifier_network,
+    network_from_metadata,
+)
 
 __all__ = [
+    "NUM_CLASSES",
     "REGENERATE_COMMAND",
     "Classifier",
     "build_classifier_network",
+    "build_cnn_classifier_network",
     "default_classifier",
     "train_classifier",
 ]
 
 REGENERATE_COMMAND = "python -m ganlib train-classifier"
-NUM_CLASSES = 10
-DEFAULT_HIDDEN = (512, 256)
-DEFAULT_DROPOUT = 0.3
-DEFAULT_EPOCHS = 20
+DEFAULT_EPOCHS = 12
 DEFAULT_BATCH_SIZE = 128
 DEFAULT_LR = 1e-3
 DEFAULT_MAX_SHIFT = 2
 
 
-def build_classifier_network(
-    sizes=(IMAGE_SIZE, *DEFAULT_HIDDEN, NUM_CLASSES), dropout: float = DEFAULT_DROPOUT, seed=0
-) -> Sequential:
-    """An MLP ``Dense -> ReLU -> Dropout -> ... -> Dense`` with layer widths ``sizes``.
-
-    Default: 784 -> 512 -> 256 -> 10 (535,818 parameters, 2.1 MB in float32).
-    The output is 10 logits; the last hidden layer (256 units after ReLU) gives
-    the features for the Frechet distance. ``seed`` fixes the initial weights
-    (He initialisation, suited to ReLU) and the dropout masks.
-    """
-    sizes = [int(s) for s in sizes]
-    if len(sizes) < 2 or sizes[0] != IMAGE_SIZE or sizes[-1] != NUM_CLASSES:
-        raise ValueError(f"sizes must run from {IMAGE_SIZE} to {NUM_CLASSES}, got {sizes}")
-    seeds = iter(np.random.SeedSequence(seed).spawn(2 * len(sizes)))
-    layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        last = i == len(sizes) - 2
-        layers.append(Dense(fan_in, fan_out, rng=np.random.default_rng(next(seeds)), init="glorot" if last else "he"))
-        if not last:
-            layers += [ReLU(), Dropout(dropout, rng=np.random.default_rng(next(seeds)))]
-    return Sequential(*layers)
-
-
 def _sizes_of(net: Sequential) -> list[int]:
+    """The widths of the Dense layers: [in, out of each] (784, 512, 256, 10 for the MLP; 3136, 128, 10 for the CNN)."""
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     return [dense[0].in_features] + [layer.out_features for layer in dense]
 
@@ -85,7 +69,7 @@ class Classifier:
     change the weights.
 
     * :meth:`logits` (N, 10), :meth:`predict_proba` (N, 10), :meth:`predict` (N,) int64
-    * :meth:`features` (N, F): the last hidden layer's activations (F = 256 by default)
+    * :meth:`features` (N, F): the last hidden layer's activations (F = :attr:`feature_dim`, 128 for the CNN)
     * :meth:`save` / :meth:`load`: weights in ``.npz`` (no pickle) plus ``.json`` metadata.
     """
 
@@ -96,7 +80,13 @@ class Classifier:
 
     @property
     def sizes(self) -> list[int]:
+        """The widths of its Dense layers, input first: [3136, 128, 10] for the CNN."""
         return _sizes_of(self.net)
+
+    @property
+    def feature_dim(self) -> int:
+        """F, the width of :meth:`features`: the last Dense layer's input."""
+        return self.sizes[-2]
 
     def _run(self, x, stop: int | None) -> np.ndarray:
         """Forward through ``layers[:stop]`` in evaluation mode, chunked."""
@@ -145,18 +135,18 @@ class Classifier:
         """Write the weights and :attr:`metadata` to ``path`` (default: the shipped file), atomically.
 
         The archive holds one float32 array per parameter, named as in ``Sequential.state_dict``
-        (``"0.W"``, ``"0.b"``, ``"3.W"``, ...), and in its metadata the layer widths
-        (``sizes``) and the training record. Returns the path.
+        (``"1.W"``, ``"1.b"``, ``"3.W"``, ...), and in its metadata the architecture
+        (:func:`~ganlib.evaluation.architecture.architecture_metadata`) and the training record.
+        Returns the path.
         """
         path = Path(path) if path is not None else paths.default_classifier_path()
         arrays = {name: value.astype(np.float32) for name, value in self.net.state_dict().items()}
         metadata = {
             **self.metadata,
-            "sizes": self.sizes,
-            "dropout": next((layer.p for layer in self.net.layers if isinstance(layer, Dropout)), 0.0),
+            **architecture_metadata(self.net),
             "layers": repr(self.net),
             "input": "(N, 784) float32 in [-1, 1] (ganlib.data.mnist.to_tanh_range)",
-            "features": f"last hidden layer after ReLU, {self.sizes[-2]} units",
+            "features": f"last hidden layer after ReLU, {self.feature_dim} units",
         }
         return write_archive(path, "classifier", metadata, arrays)
 
@@ -172,34 +162,19 @@ class Classifier:
         try:
             with open_archive(path, ("classifier",)) as archive:
                 metadata = archive.metadata
-                sizes = _checked_sizes(path, metadata.get("sizes"))
-                net = build_classifier_network(sizes)
+                net = network_from_metadata(path, metadata)
                 state = {name: archive.array(name, value.shape, kinds="f") for name, value in net.named_parameters()}
                 unexpected = sorted(set(archive.names()) - set(state))
                 if unexpected:
-                    raise CheckpointError(f"classifier {path} has arrays {unexpected} that {sizes} does not have")
+                    raise CheckpointError(
+                        f"classifier {path} has arrays {unexpected} that its architecture does not have"
+                    )
                 net.load_state_dict(state)
         except CheckpointError as err:
             raise CheckpointError(f"{err}. {fix}") from None
         except ValueError as exc:
-            raise CheckpointError(f"classifier {path} does not fit the architecture {sizes}: {exc}. {fix}") from None
+            raise CheckpointError(f"classifier {path} does not fit its recorded architecture: {exc}. {fix}") from None
         return cls(net.eval(), metadata)
-
-
-def _checked_sizes(path, sizes) -> list[int]:
-    """The layer widths recorded in a classifier file: 784, hidden widths, 10; at most MAX_NETWORK_PARAMS weights."""
-    if (
-        not isinstance(sizes, list)
-        or not 2 <= len(sizes) <= MAX_HIDDEN_LAYERS + 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)
-    ):
-        raise CheckpointError(f"classifier {path}: 'sizes' must be a list of positive integers, got {sizes!r}")
-    if sizes[0] != IMAGE_SIZE or sizes[-1] != NUM_CLASSES:
-        raise CheckpointError(f"classifier {path}: 'sizes' must run from {IMAGE_SIZE} to {NUM_CLASSES}, got {sizes}")
-    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
-    if n > MAX_NETWORK_PARAMS:
-        raise CheckpointError(f"classifier {path}: sizes {sizes} mean {n:,} parameters, over {MAX_NETWORK_PARAMS:,}")
-    return sizes
 
 
 def _shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
@@ -226,11 +201,13 @@ def train_classifier(
     progress: bool = True,
     lr: float = DEFAULT_LR,
     max_shift: int = DEFAULT_MAX_SHIFT,
-    hidden=DEFAULT_HIDDEN,
-    dropout: float = DEFAULT_DROPOUT,
+    net: Sequential | None = None,
     command: str | None = None,
 ) -> tuple[Classifier, float]:
     r"""Train the MNIST classifier on ``train`` (the first 50,000 images); return it and its test accuracy.
+
+    ``net``: the untrained network (default: the CNN of
+    :func:`~ganlib.evaluation.architecture.build_cnn_classifier_network`, seeded by ``seed``).
 
     Recipe: Adam (Kingma & Ba, 2015; :math:`\beta_1 = 0.9`) on the softmax
     cross-entropy, a cosine learning-rate schedule from ``lr`` to 0
@@ -247,7 +224,7 @@ def train_classifier(
     x_train, y_train = to_tanh_range(images), labels.astype(np.int64)
     images, y_val = load_mnist("validation")
     x_val = to_tanh_range(images)
-    net = build_classifier_network((IMAGE_SIZE, *hidden, NUM_CLASSES), dropout, seed=seed)
+    net = net if net is not None else build_cnn_classifier_network(seed=seed)
     opt = Adam(net, lr=lr, beta1=0.9, beta2=0.999)
     clf = Classifier(net)
     total_steps = epochs * math.ceil(len(x_train) / batch_size)

@@ -141,13 +141,13 @@ def num_classes_of(metadata: dict) -> int:
 
 def check_declared_sizes(archive, config: GANConfig, prefixes) -> None:
     """Before building anything: the arrays of each network must declare as many values as its configuration."""
-    g, d = config.parameter_counts()
+    g, d = config.state_counts()  # parameters, and BatchNorm's running statistics where there are any
     for prefix in prefixes:
         expected, declared = (d if prefix == "D" else g), archive.declared_size(prefix)
         if declared != expected:
             raise CheckpointError(
                 f"{archive.path}: {prefix} does not fit its recorded configuration: its arrays declare "
-                f"{declared:,} values, the configuration describes {expected:,} parameters"
+                f"{declared:,} values, the configuration describes {expected:,}"
             )
 
 

@@ -163,7 +163,7 @@ def one_of(*options: str, help: str, cli: bool = True) -> Rule:
     return Rule("choice", check, help, choices=options, cli=cli)
 
 
-def widths(max_layers: int, help: str, *, cli: bool = True) -> Rule:
+def widths(max_layers: int, help: str, *, cli: bool = True, example: str = "(256, 512)") -> Rule:
     """Layer widths: a list or tuple of whole numbers >= 1 (at most ``max_layers`` of them), stored as a tuple."""
     each = whole("[1, inf)", "")
 
@@ -172,7 +172,7 @@ def widths(max_layers: int, help: str, *, cli: bool = True) -> Rule:
             value = tuple(value)
         if not isinstance(value, (list, tuple)) or len(value) > max_layers:
             raise ValueError(
-                f"{name} must be a list of at most {max_layers} layer widths, e.g. (256, 512); got {shown(value)}"
+                f"{name} must be a list of at most {max_layers} layer widths, e.g. {example}; got {shown(value)}"
             )
         return tuple(each(f"each width in {name}", w) for w in value)
 

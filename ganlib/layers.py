@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Layer", "Dense", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout"]
+__all__ = ["Layer", "Dense", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout", "Reshape", "Flatten"]
 
 
 class Layer:
@@ -29,7 +29,9 @@ class Layer:
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
-        self.training = True  # only Dropout behaves differently at evaluation time
+        # State that is saved but not trained: BatchNorm's running statistics (ganlib.normalization)
+        self.buffers: dict[str, np.ndarray] = {}
+        self.training = True  # Dropout and BatchNorm behave differently at evaluation time
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -64,6 +66,16 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _check_batch(layer: Layer, x: np.ndarray) -> None:
+    """An elementwise layer takes any batch (N, ...) of at least two axes: rows (N, D) or images (N, H, W, C)."""
+    if not isinstance(x, np.ndarray) or x.ndim < 2:
+        shape = getattr(x, "shape", type(x).__name__)
+        raise ValueError(
+            f"{layer!r} expects a batch of shape (N, D) or (N, H, W, C), got {shape}; "
+            "a single example x becomes a batch of one with x[None]."
+        )
 
 
 def _check_2d(layer: Layer, x: np.ndarray) -> None:
@@ -166,7 +178,7 @@ class LeakyReLU(Layer):
         self.slope = float(slope)
 
     def forward(self, x):
-        _check_2d(self, x)
+        _check_batch(self, x)
         self._cache = x > 0
         # For 0 <= slope < 1, max(x, slope * x) is x where x > 0 and slope * x elsewhere.
         # Two fast vectorised passes; masked writes (np.copyto(..., where=) or np.where)
@@ -209,7 +221,7 @@ class Tanh(Layer):
     """
 
     def forward(self, x):
-        _check_2d(self, x)
+        _check_batch(self, x)
         out = np.tanh(x)
         self._cache = out
         return out
@@ -237,7 +249,7 @@ class Sigmoid(Layer):
     """
 
     def forward(self, x):
-        _check_2d(self, x)
+        _check_batch(self, x)
         out = sigmoid(x)
         self._cache = out
         return out
@@ -270,7 +282,7 @@ class Dropout(Layer):
     .. math:: \mathrm{out} = x \odot m / (1-p), \quad m_{ij} \sim \mathrm{Bernoulli}(1-p),
               \qquad dx = \delta \odot m / (1-p).
 
-    Shapes: all (N, D). ``rng`` is a ``numpy.random.Generator`` (or a seed) so
+    Shapes: all (N, D), or any batch (N, ...). ``rng`` is a ``numpy.random.Generator`` (or a seed) so
     that runs are reproducible.
     """
 
@@ -282,7 +294,7 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(rng)
 
     def forward(self, x):
-        _check_2d(self, x)
+        _check_batch(self, x)
         if not self.training or self.p == 0.0:
             self._cache = (x.shape, None)  # the identity: backward passes dout through
             return x
@@ -300,3 +312,46 @@ class Dropout(Layer):
 
     def __repr__(self):
         return f"Dropout(p={self.p})"
+
+
+class Reshape(Layer):
+    """Each example to ``shape``: (N, D) -> (N, *shape), e.g. ``Reshape(7, 7, 64)`` turns
+    (N, 3136) into feature maps (N, 7, 7, 64). No parameters; backward reshapes back."""
+
+    def __init__(self, *shape: int):
+        super().__init__()
+        if not shape or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
+            raise ValueError(f"Reshape takes positive whole sizes, e.g. Reshape(28, 28, 1); got {shape}")
+        self.shape = tuple(int(s) for s in shape)
+
+    def forward(self, x):
+        _check_batch(self, x)
+        if int(np.prod(x.shape[1:])) != int(np.prod(self.shape)):
+            raise ValueError(
+                f"{self!r} needs {int(np.prod(self.shape)):,} numbers per example, got shape {x.shape} "
+                f"({int(np.prod(x.shape[1:])):,} per example)"
+            )
+        self._cache = x.shape
+        return x.reshape(len(x), *self.shape)
+
+    def backward(self, dout, *, need_dx=True, need_param_grads=True):
+        shape = self._cached()
+        self._check_dout(dout, (shape[0], *self.shape))
+        return dout.reshape(shape) if need_dx else None
+
+    def __repr__(self):
+        return f"Reshape{self.shape}"
+
+
+class Flatten(Layer):
+    """(N, ...) -> (N, D), D the product of the other axes: feature maps become rows for Dense."""
+
+    def forward(self, x):
+        _check_batch(self, x)
+        self._cache = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, dout, *, need_dx=True, need_param_grads=True):
+        shape = self._cached()
+        self._check_dout(dout, (shape[0], int(np.prod(shape[1:]))))
+        return dout.reshape(shape) if need_dx else None

@@ -83,6 +83,8 @@ class Sequential:
                 layer.grads[key] = self.flat_grads[view].reshape(value.shape)
                 self._views.append((layer, key, layer.params[key], layer.grads[key]))
                 offset += value.size
+            for key, value in list(layer.buffers.items()):  # not trained: outside the optimizer's buffer
+                layer.buffers[key] = value.astype(self.dtype)
 
     def _check_buffers(self) -> None:
         """Raise if a layer's parameter or gradient array was replaced instead of changed in place."""
@@ -155,6 +157,11 @@ class Sequential:
         """List of ``(name, array)`` pairs, names like ``"0.W"`` (layer index, key). Arrays are live views."""
         return [(f"{i}.{k}", v) for i, layer in enumerate(self.layers) for k, v in layer.params.items()]
 
+    def named_buffers(self):
+        """``(name, array)`` pairs of the state that is saved but not trained (BatchNorm's running
+        statistics), names like ``"2.running_mean"``; empty for an MLP. Arrays are live."""
+        return [(f"{i}.{k}", v) for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()]
+
     def parameters(self):
         return [v for _, v in self.named_parameters()]
 
@@ -166,12 +173,12 @@ class Sequential:
         return int(self.flat_params.size)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter, by name (safe to keep while training goes on)."""
-        return {name: value.copy() for name, value in self.named_parameters()}
+        """A copy of every parameter and buffer, by name (safe to keep while training goes on)."""
+        return {name: value.copy() for name, value in self.named_parameters() + self.named_buffers()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy parameters in, after checking that names and shapes match exactly."""
-        own = dict(self.named_parameters())
+        """Copy parameters and buffers in, after checking that names and shapes match exactly."""
+        own = dict(self.named_parameters() + self.named_buffers())
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
             raise ValueError(f"state dict does not fit {self!r}: missing {missing}, unexpected {unexpected}")

@@ -163,7 +163,9 @@ def _add_train_classifier(sub) -> None:
     classifier.add_argument(
         "--out", type=Path, help="weights file, .npz, replaced if it exists (default: the shipped classifier's file)"
     )
-    classifier.add_argument("--min-accuracy", type=float, default=0.99, help="fail (exit 1) below this test accuracy (default 0.99)")
+    classifier.add_argument(
+        "--min-accuracy", type=float, default=0.99, help="fail (exit 1) below this test accuracy (default 0.99)"
+    )
 
 
 # -- the configuration options, from ganlib.config.FIELD_RULES ----------------------------------

@@ -6,6 +6,10 @@ forward and backward pass). It imports nothing of the application (tests/test_st
 
 ============== ====================================================================
 layers         Dense, LeakyReLU, ReLU, Tanh, Sigmoid, Dropout: forward and backward
+conv           Conv2d as im2col and one matrix product; col2im; transposed convolution
+conv_transpose ConvTranspose2d: a convolution's input gradient, as a layer
+normalization  BatchNorm, with running statistics for evaluation
+reshape        Reshape and Flatten: rows to feature maps and back
 losses         binary cross-entropy from logits; the GAN's D and G losses; softmax CE
 divergences    KL and Jensen-Shannon of discrete distributions; D* from samples
 network        Sequential: layers in order, parameters in one flat buffer
@@ -40,14 +44,23 @@ Only the core's layers, losses, network and optimizers are imported here, so
 """
 
 from .condition import LabelEmbedding
+from .conv import Conv2d
+from .conv_transpose import ConvTranspose2d
 from .layers import Dense, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import bce_with_logits, discriminator_loss, generator_loss
 from .network import Sequential
+from .normalization import BatchNorm
 from .optim import SGD, Adam
+from .reshape import Flatten, Reshape
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchNorm",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Flatten",
+    "Reshape",
     "Dense",
     "Dropout",
     "LabelEmbedding",

@@ -27,7 +27,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .layers import Layer
 
-__all__ = ["Conv2d", "check_images", "col2im", "conv_output_size", "conv_weight", "im2col"]
+__all__ = [
+    "Conv2d",
+    "check_images",
+    "col2im",
+    "conv_output_size",
+    "conv_weight",
+    "im2col",
+    "transposed_convolution",
+]
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -62,6 +70,36 @@ def col2im(cols: np.ndarray, size: tuple[int, int], stride: int, padding: int) -
         for j in range(k):
             out[:, i : i + stride * ho : stride, j : j + stride * wo : stride, :] += cols[:, :, :, i, j, :]
     return out[:, padding : padding + h, padding : padding + w, :]
+
+
+def transposed_convolution(x: np.ndarray, weight: np.ndarray, stride: int, padding: int, size) -> np.ndarray:
+    """Every pixel of ``x`` (N, h, w, C_in) paints a k x k patch, ``weight`` (C_in, k, k, C_out), into
+    an output of ``size`` (H, W): ``col2im(x @ weight)``, the input gradient of a convolution.
+
+    When s divides k (k = s q; the DCGAN's k = 4, s = 2), the same map runs with no scatter at
+    all (a "sub-pixel" convolution, Shi et al., 2016, https://arxiv.org/abs/1609.05158): output
+    pixels of one phase (Y mod s, X mod s) = (a, b) receive the taps i = a + s t, j = b + s u
+    only, from the q x q input pixels above and left of them. So one stride-1 q x q convolution of
+    x, with the s*s phases' kernels side by side as the weight matrix's columns, gives every
+    output pixel, and one transpose interleaves the phases. The plain path is :func:`col2im`."""
+    n, h, w, c_in = x.shape
+    k, c_out = weight.shape[1], weight.shape[3]
+    if k % stride or c_out < 16:  # measured here: with few output channels the scatter is faster
+        cols = (x.reshape(-1, c_in) @ weight.reshape(c_in, -1)).reshape(n, h, w, k, k, c_out)
+        return col2im(cols, size, stride, padding)
+    s, q = stride, k // stride
+    # window (Y', X') of the padded x holds x[Y' - q + 1 + r] for r < q: tap r is t = q - 1 - r
+    windows = im2col(x, q, 1, q - 1).reshape(n * (h + q - 1) * (w + q - 1), q * q * c_in)
+    taps = weight.reshape(c_in, q, s, q, s, c_out)[:, ::-1, :, ::-1]  # (C_in, t flipped, a, u flipped, b, C_out)
+    phases = windows @ taps.transpose(1, 3, 0, 2, 4, 5).reshape(q * q * c_in, s * s * c_out)
+    full = phases.reshape(n, h + q - 1, w + q - 1, s, s, c_out).transpose(0, 1, 3, 2, 4, 5)
+    full = full.reshape(n, s * (h + q - 1), s * (w + q - 1), c_out)  # padded output, phases interleaved
+    (big_h, big_w), p = size, padding
+    if p + big_h > full.shape[1] or p + big_w > full.shape[2]:  # output_padding past every patch: zeros
+        full = np.pad(
+            full, ((0, 0), (0, max(0, p + big_h - full.shape[1])), (0, max(0, p + big_w - full.shape[2])), (0, 0))
+        )
+    return full[:, p : p + big_h, p : p + big_w, :]
 
 
 def conv_weight(rng: np.random.Generator, shape, fan_in: int, fan_out: int, init) -> np.ndarray:
@@ -166,9 +204,8 @@ class Conv2d(Layer):
             np.sum(d2, axis=0, out=self.grads["b"])
         if not need_dx:
             return None
-        k = self.kernel_size
-        dcols = (d2 @ self.params["W"].reshape(-1, self.out_channels).T).reshape(*dout.shape[:3], k, k, -1)
-        return col2im(dcols, (h, w), self.stride, self.padding)
+        # dL/dx = col2im(delta W^T): a transposed convolution of delta with W's channels swapped
+        return transposed_convolution(dout, self.params["W"].transpose(3, 0, 1, 2), self.stride, self.padding, (h, w))
 
     def __repr__(self):
         return (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv import _check_size, check_images, col2im, conv_weight, im2col
+from .conv import _check_size, check_images, conv_weight, im2col, transposed_convolution
 from .layers import Layer
 
 __all__ = ["ConvTranspose2d"]
@@ -88,9 +88,7 @@ class ConvTranspose2d(Layer):
         n, h, w, _ = x.shape
         size = self.output_shape(h, w)
         self._cache = x
-        k = self.kernel_size
-        cols = (x.reshape(-1, self.in_channels) @ self._weight_matrix()).reshape(n, h, w, k, k, self.out_channels)
-        out = col2im(cols, size, self.stride, self.padding)
+        out = transposed_convolution(x, self.params["W"], self.stride, self.padding, size)
         out += self.params["b"]
         return out
 

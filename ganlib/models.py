@@ -18,9 +18,10 @@ from .condition import LabelEmbedding
 from .config import GANConfig
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
-from .layers import Dense, Dropout, Flatten, LeakyReLU, ReLU, Reshape, Tanh
+from .layers import Dense, Dropout, LeakyReLU, ReLU, Tanh
 from .network import Sequential
 from .normalization import BatchNorm
+from .reshape import Flatten, Reshape
 
 __all__ = [
     "build_dcgan_discriminator",

@@ -125,8 +125,14 @@ class Sequential:
         the discriminator, whose own parameters must not change then.
         """
         self._check_buffers()
+        # A layer's dL/dx is needed only by a layer before it with parameters, or by the caller:
+        # below the first such layer (D's Reshape under its first convolution) nothing is computed.
+        first = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         for i in range(len(self.layers) - 1, -1, -1):
-            dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0, need_param_grads=need_param_grads)
+            wanted = need_dx or i > first
+            dout = self.layers[i].backward(dout, need_dx=wanted, need_param_grads=need_param_grads)
+            if not wanted:
+                return None
         return dout
 
     # -- modes ------------------------------------------------------------------------

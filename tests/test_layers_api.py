@@ -48,16 +48,30 @@ def test_sequential_reports_the_failing_layer_width():
         net.forward(np.zeros((5, 4), np.float32))
 
 
-@pytest.mark.parametrize("make", ALL_LAYERS, ids=ALL_IDS)
 @pytest.mark.parametrize("shape", [(4,), (2, 3, 4), ()], ids=["1d", "3d", "0d"])
-def test_layers_reject_non_2d_input(make, shape):
+def test_dense_rejects_non_2d_input(shape):
     with pytest.raises(ValueError, match=r"expects a 2-D batch of shape \(N, D\)"):
+        Dense(4, 3, rng=0).forward(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("make", ACTIVATIONS, ids=ACT_IDS)
+@pytest.mark.parametrize("shape", [(4,), ()], ids=["1d", "0d"])
+def test_elementwise_layers_reject_a_single_example(make, shape):
+    with pytest.raises(ValueError, match=r"expects a batch of shape \(N, D\) or \(N, H, W, C\)"):
         make().forward(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("make", ACTIVATIONS, ids=ACT_IDS)
+def test_elementwise_layers_take_images(make):
+    x = np.random.default_rng(0).standard_normal((2, 3, 3, 4)).astype(np.float32)
+    layer = make()
+    out = layer.forward(x)
+    assert out.shape == x.shape and layer.backward(np.ones_like(out)).shape == x.shape
 
 
 @pytest.mark.parametrize("make", ALL_LAYERS, ids=ALL_IDS)
 def test_layers_reject_non_array_input(make):
-    with pytest.raises(ValueError, match="expects a 2-D batch"):
+    with pytest.raises(ValueError, match="expects a (2-D )?batch"):
         make().forward([[1.0, 2.0, 3.0, 4.0]])
 
 

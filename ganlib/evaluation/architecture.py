@@ -18,8 +18,9 @@ import numpy as np
 from ..config import MAX_HIDDEN_LAYERS, MAX_NETWORK_PARAMS
 from ..conv import Conv2d
 from ..io.archive import CheckpointError
-from ..layers import Dense, Dropout, Flatten, ReLU, Reshape
+from ..layers import Dense, Dropout, ReLU
 from ..network import Sequential
+from ..reshape import Flatten, Reshape
 from ..viz.images import IMAGE_SIZE
 
 __all__ = [

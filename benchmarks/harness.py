@@ -168,6 +168,7 @@ _LIMITS = []  # threadpoolctl limiters of limit_threads, kept alive until the pr
 def limit_threads(threads: int | None = None, *, torch=None) -> int:
     """Run numpy's BLAS on ``threads`` threads (threadpoolctl) for the rest of the process, and torch
     too if given (:func:`limit_torch_threads`). Default: the threads numpy's BLAS uses now. Returns it."""
+    import numpy  # noqa: F401  (a BLAS loaded after the limit would not obey it)
     from threadpoolctl import threadpool_limits
 
     threads = int(threads or blas_threads())

@@ -35,6 +35,7 @@ SCRIPTS = [
     ("benchmarks.experiments.case_studies", [], r"\| `collapse_reference` \|[^\n]*\n+total \d+ s", False),
     ("benchmarks.experiments.search_default", [], r"quick: every subcommand ran", False),
     ("benchmarks.experiments.minutes", [], r"quick: every subcommand ran", False),
+    ("benchmarks.experiments.classifiers", [], r"quick: both classifiers measured every sample set", False),
     ("benchmarks.experiments.conditional", [], r"targets of issue #12: overall", False),
     ("benchmarks.experiments.compare_conditioning", [], r"embedding EMA  per digit: 0:", False),
 ]

@@ -6,11 +6,16 @@ r"""Sample quality against training minutes, on this machine, for named configur
 
 ``train CONFIG``: trains ``CONFIGS[CONFIG]`` exactly as ``python -m ganlib train --config CONFIG``
 does (MNIST train[0:50000] in [-1, 1], the same seed, :func:`ganlib.training.fit`; a test checks
-that the final generators are equal), and every ``--every`` minutes of training wall time saves
+that the final generators are equal), and every ``--every`` minutes of training time saves
 the sampling generator (``ganlib.io.generator.save_generator``; the moving average when the
 configuration keeps one) in ``runs/minutes/CONFIG/`` with ``run.json``: iteration, training
 seconds at the snapshot (saving excluded), the CPU model, load average and BLAS threads. The
 final generator is ``final.npz``.
+
+Training time is the process's CPU time (``time.process_time``) at one BLAS thread (the default):
+on a quiet machine that is its wall time at one thread, and on a shared one it is not stretched
+by the other jobs, so runs made side by side or on a busy machine compare at equal time. The wall
+time is recorded beside it.
 
 ``evaluate``: each snapshot's Frechet distance (classifier features, against the 10,000 test
 images), the KL divergence of its class histogram to uniform, and its smallest class, on
@@ -48,16 +53,24 @@ def train(
     images, _ = load_mnist("train")
     X = to_tanh_range(images[:limit])
     folder.mkdir(parents=True, exist_ok=True)
-    snapshots, clock = [], {"trained": 0.0, "since": time.perf_counter()}
+    snapshots, clock, wall = [], {"trained": 0.0, "since": time.process_time()}, time.perf_counter()
 
     def snapshot(g, name):
-        clock["trained"] += time.perf_counter() - clock["since"]
+        clock["trained"] += time.process_time() - clock["since"]
         save_generator(g, folder / name)
-        snapshots.append({"file": name, "iteration": g.iteration, "train_seconds": round(clock["trained"], 2)})
-        clock["since"] = time.perf_counter()  # saving is not training time
+        snapshots.append(
+            {
+                "file": name,
+                "iteration": g.iteration,
+                "train_seconds": round(clock["trained"], 2),
+                "wall_seconds": round(time.perf_counter() - wall, 1),
+                "load": harness.load_average(),
+            }
+        )
+        clock["since"] = time.process_time()  # saving is not training time
 
     def maybe_snapshot(g):
-        trained = clock["trained"] + time.perf_counter() - clock["since"]
+        trained = clock["trained"] + time.process_time() - clock["since"]
         if stop_minutes is not None and trained >= stop_minutes * 60:
             raise StopTraining
         if trained >= every_minutes * 60 * len(snapshots):
@@ -138,7 +151,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
-    harness.add_common_arguments(parser, threads=2)
+    harness.add_common_arguments(parser, threads=1, threads_for=" (training time is CPU time: keep 1)")
     parser.add_argument("command", nargs="?", choices=("train", "evaluate", "plot"))
     parser.add_argument("configs", nargs="*", help="names in ganlib.config.CONFIGS, e.g. default dcgan")
     parser.add_argument("--every", type=float, default=2.0, help="minutes of training between snapshots (default 2)")

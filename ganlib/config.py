@@ -339,4 +339,4 @@ CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10, epochs=45)
 # with BatchNorm and ReLU between; D mirrors it with strided convolutions and LeakyReLU, no
 # BatchNorm (notebook 05). Its other choices are the MLP default's, each re-measured for it
 # (docs/results.md, "The DCGAN").
-CONFIGS["dcgan"] = GANConfig(architecture="dcgan", real_label=0.9, ema_decay=0.999, epochs=30)
+CONFIGS["dcgan"] = GANConfig(architecture="dcgan", real_label=0.9, ema_decay=0.999, epochs=20)

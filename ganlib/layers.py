@@ -1,4 +1,4 @@
-"""Layers of a multilayer perceptron, each with a hand-written backward pass.
+"""The layers of a network: Dense and the elementwise ones, each with a hand-written backward pass.
 
 Conventions (the same for every layer):
 

@@ -23,7 +23,12 @@ LIBRARIES = {"benchmarks.speed.iteration"}  # modules of the benchmarks that are
 # module, extra arguments after --quick, a pattern its output must match, whether it needs torch
 SCRIPTS = [
     ("benchmarks.speed.train", ["--threads", "1"], r"\nratio_vs_torch=\d+\.\d\d\n?$", True),
-    ("benchmarks.speed.dcgan", ["--threads", "1"], r"GEMM-bound limit.*\n(.|\n)*\ndcgan_ratio_vs_torch=\d+\.\d\d\n?$", True),
+    (
+        "benchmarks.speed.dcgan",
+        ["--threads", "1"],
+        r"GEMM-bound limit.*\n(.|\n)*\ndcgan_ratio_vs_torch=\d+\.\d\d\n?$",
+        True,
+    ),
     ("benchmarks.speed.explorer", [], r"nearest of 50,000 training images +median", False),
     ("benchmarks.speed.profile", [], r"whole iteration \(measured\)", False),
     (

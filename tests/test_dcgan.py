@@ -145,3 +145,16 @@ def test_the_minutes_experiment_trains_what_the_command_line_trains(tmp_path, ca
     assert ours.keys() == theirs.keys()
     for name in ours:
         np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+
+
+def test_the_explorer_opens_a_dcgan_generator(X, tmp_path):
+    """The explorer's directions come from G's own backward pass, so a DCGAN works as an MLP does."""
+    pytest.importorskip("ipywidgets")
+    from ganlib.explorer.widget import LatentExplorer
+
+    gan = GAN(TINY)
+    gan.train(X, epochs=1)
+    path = save_generator(gan, tmp_path / "g.npz")
+    explorer = LatentExplorer(path, classifier=None, train_images=X[:50].astype(np.uint8), direction_samples=64)
+    assert explorer.error is None and explorer.directions.shape[1] == TINY.latent_dim
+    assert explorer._x.shape == (784,) and np.all(np.isfinite(explorer._x))  # the image on display

@@ -60,7 +60,7 @@ def test_a_checkout_or_data_dir_never_downloads_silently(monkeypatch, tmp_path):
 
 
 def test_shipped_models_are_package_data():
-    for name in ("generator.npz", "conditional_generator.npz", "classifier.npz"):
+    for name in ("generator.npz", "conditional_generator.npz", "classifier.npz", "dcgan_generator.npz"):
         path = paths.artifact(name)
         assert path.is_file() and path.parent == REPO / "data" / "artifacts"
     assert paths.default_conditional_generator_path() == paths.artifact("conditional_generator.npz")

@@ -42,6 +42,8 @@ latent        notebook 06: spherical interpolation (slerp) of two latent
               codes, the nearest training image by one matrix product
 evaluation    notebook 07: the class histogram's KL to uniform, the Frechet
               distance of two Gaussians, the nearest reference image
+conditional   notebook 08: the label's one-hot concatenation to G's and
+              D's input, the per-digit agreement with the asked-for digit
 original_post notebook 09 (appendix): the post's logit gradient (the sigmoid's
               derivative twice) and its momentum (an average of the gradients)
 ============= ===================================================================

@@ -38,8 +38,12 @@ backprop      notebook 02: the backward passes of Dense, LeakyReLU, tanh and
               dropout, and the gradient of the binary cross-entropy from logits
 networks      notebook 03: the generator's forward pass, a network's parameter
               count, the discriminator's loss and gradients
+latent        notebook 06: spherical interpolation (slerp) of two latent
+              codes, the nearest training image by one matrix product
 evaluation    notebook 07: the class histogram's KL to uniform, the Frechet
               distance of two Gaussians, the nearest reference image
+conditional   notebook 08: the label's one-hot concatenation to G's and
+              D's input, the per-digit agreement with the asked-for digit
 original_post notebook 09 (appendix): the post's logit gradient (the sigmoid's
               derivative twice) and its momentum (an average of the gradients)
 ============= ===================================================================

@@ -268,7 +268,7 @@ class GANConfig:
 CONFIGS = {
     # What the training notebook and `python -m ganlib train` use: the reference networks
     # below plus four tricks, each kept because it measurably helped (README, "Choosing the
-    # default configuration"; notebook 04, section 3; the search: benchmarks/search_log.md).
+    # default configuration"; notebook 04, optional sections A and B; the search: benchmarks/search_log.md).
     # 37 epochs (14,430 iterations) take about 9 minutes on a quiet 2-core machine.
     "default": GANConfig(
         d_dropout=0.3,  # D cannot memorise individual images as easily: G keeps all modes

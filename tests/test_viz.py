@@ -379,3 +379,14 @@ def test_plot_losses_draws_the_equilibrium_of_the_run_s_real_label(rng, real_lab
     }
     assert {round(eq["loss_d"], 9), round(eq["loss_g"], 9), round(eq["d"], 9)} <= flat
     plt.close(fig)
+
+
+def test_generator_step_diagram_draws():
+    import matplotlib.pyplot as plt
+
+    from ganlib.viz.diagrams import generator_step_diagram
+
+    fig = generator_step_diagram()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "need_param_grads=False" in texts and "not updated" in texts
+    plt.close(fig)

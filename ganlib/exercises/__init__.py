@@ -38,6 +38,8 @@ backprop      notebook 02: the backward passes of Dense, LeakyReLU, tanh and
               dropout, and the gradient of the binary cross-entropy from logits
 networks      notebook 03: the generator's forward pass, a network's parameter
               count, the discriminator's loss and gradients
+training      notebook 04: one iteration of Algorithm 1, the discriminator's step
+              and the generator's step through a frozen discriminator
 latent        notebook 06: spherical interpolation (slerp) of two latent
               codes, the nearest training image by one matrix product
 evaluation    notebook 07: the class histogram's KL to uniform, the Frechet

@@ -47,7 +47,7 @@ from ganlib.optim import Adam, MovingAverage
 
 
 class Block:
-    """A slice of a network's flat buffers, with the two attributes ganlib's Adam and MovingAverage need."""
+    """A slice of a network's flat buffers, with what ganlib's Adam and MovingAverage need."""
 
     def __init__(self, flat_params: np.ndarray, flat_grads: np.ndarray | None = None):
         self.flat_params, self.flat_grads = flat_params, flat_grads
@@ -55,6 +55,9 @@ class Block:
     @property
     def num_params(self) -> int:
         return self.flat_params.size
+
+    def named_buffers(self) -> list:
+        return []  # no running statistics: MovingAverage averages the parameters only
 
 
 def blocks_of(buffer: np.ndarray, chunk: int) -> list[slice]:
@@ -152,6 +155,9 @@ class _Buffers:
     @property
     def num_params(self) -> int:
         return self.flat_params.size
+
+    def named_buffers(self) -> list:
+        return []  # no running statistics: MovingAverage averages the parameters only
 
 
 def _average(net, decay=0.999) -> MovingAverage:

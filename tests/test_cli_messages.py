@@ -339,5 +339,5 @@ def test_below_min_accuracy_saves_nothing_and_exits_1(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(classifier, "train_classifier", lambda *a, **k: (None, 0.5))
     assert main(["train-classifier", "--out", str(tmp_path / "c.npz")]) == 1
-    assert capsys.readouterr().err == "test accuracy 0.5000 is below --min-accuracy 0.98; weights not saved\n"
+    assert capsys.readouterr().err == "test accuracy 0.5000 is below --min-accuracy 0.99; weights not saved\n"
     assert not list(tmp_path.iterdir())

@@ -24,7 +24,8 @@ gradient descent finds them. Adam moves every parameter by about its learning ra
 step whatever the gradient's size, so a row :math:`W_y[y]` changes by about ``lr`` per step,
 while :math:`E[y] W_e` sums ``k`` such changes weighted by entries of :math:`E` of size about
 1: the embedded label gains influence about ``k`` times faster
-(``python -m benchmarks.experiments.compare_conditioning`` measures it; README, "The conditional generator").
+(``python -m benchmarks.experiments.compare_conditioning`` measures it; ``docs/results.md``,
+"The conditional generator").
 
 **Backward.** Concatenation copies its inputs side by side, so its backward pass cuts the
 upstream gradient :math:`\delta` (N, D + C) back into the two pieces,

@@ -56,19 +56,56 @@ def test_every_check_has_its_case():
 CHECKS = list(CASES)
 
 
+def _named_in_messages(check, function) -> str:
+    """The name a check's messages give ``function``: its own (the reader's) or the exercise's."""
+    return function.__name__ if CASES[check].names_the_function else check.__name__.removeprefix("check_")
+
+
 @pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
 def test_the_reference_solution_passes(check, capsys):
     check(CASES[check].solution)
-    name = check.__name__.removeprefix("check_")
+    name = _named_in_messages(check, CASES[check].solution)
     line = capsys.readouterr().out.strip()
     assert line.startswith(f"{name}: correct ("), line
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
 def test_a_stub_is_not_written_yet(check):
-    name = check.__name__.removeprefix("check_")
-    with pytest.raises(ExerciseIncomplete, match=rf"{name}: not written yet: replace `raise NotImplementedError\(\)`"):
+    name = _named_in_messages(check, stub)
+    with pytest.raises(
+        ExerciseIncomplete, match=rf"^{name}: not written yet: replace `raise NotImplementedError\(\)` in {name} with"
+    ):
         check(stub)
+
+
+NAMING = [check for check, case in CASES.items() if case.names_the_function]
+
+
+@pytest.mark.parametrize("check", NAMING, ids=[c.__name__ for c in NAMING])
+def test_the_messages_name_the_readers_function(check, capsys):
+    """Notebook 06 has the reader write nearest_training_distance_mine beside ganlib's nearest_training_distance:
+    "not written yet", a wrong answer and "correct" name the function the reader wrote; a lambda gets the exercise's name."""
+    exercise = check.__name__.removeprefix("check_")
+    mine = f"{exercise}_mine"
+
+    def renamed(function):
+        def wrapper(*args):
+            return function(*args)
+
+        wrapper.__name__ = mine
+        return wrapper
+
+    with pytest.raises(ExerciseIncomplete, match=rf"^{mine}: not written yet: .* in {mine} with your code$"):
+        check(renamed(stub))
+    with pytest.raises(ExerciseIncomplete, match=rf"^{exercise}: not written yet"):
+        check(lambda *args: stub(*args))
+    wrong, _ = next(iter(CASES[check].wrong.values()))
+    with pytest.raises(WrongAnswer) as caught:
+        check(renamed(wrong))
+    message = str(caught.value)
+    assert message.startswith(f"{mine}: ") and f"{exercise}:" not in message.replace(mine, ""), message
+    check(renamed(CASES[check].solution))
+    assert capsys.readouterr().out.startswith(f"{mine}: correct ("), "the success line names the reader's function"
 
 
 WRONG = [(check, label) for check, case in CASES.items() for label in case.wrong]

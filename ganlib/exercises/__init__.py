@@ -64,7 +64,17 @@ import numpy as np
 
 from ..gradcheck import rel_error
 
-__all__ = ["ExerciseIncomplete", "WrongAnswer", "CodeFailed", "call", "outputs", "compare", "correct", "DEFAULT_TOL"]
+__all__ = [
+    "ExerciseIncomplete",
+    "WrongAnswer",
+    "CodeFailed",
+    "call",
+    "function_name",
+    "outputs",
+    "compare",
+    "correct",
+    "DEFAULT_TOL",
+]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TOL = 1e-7  # a right backward pass agrees with finite differences to about 1e-9 in float64
@@ -109,6 +119,17 @@ class CodeFailed(AssertionError):
 
 def _name(function) -> str:
     return getattr(function, "__name__", repr(function))
+
+
+def function_name(function, default: str) -> str:
+    """The name the reader gave ``function`` (``slerp_mine``), for a check's messages to use.
+
+    A reader who names the function otherwise than the exercise (``concat_label_mine`` beside
+    ganlib's ``concat_label``) should see that name in "not written yet" and in what is wrong;
+    ``default``, the exercise's name, for a function without a usable one (a lambda, a partial).
+    """
+    name = getattr(function, "__name__", "")
+    return name if isinstance(name, str) and name.isidentifier() else default
 
 
 def _describe(value) -> str:

@@ -3,6 +3,8 @@ r"""Checks for notebook 08 (a conditional GAN): two pieces the reader writes.
 Each check calls the reader's function on random inputs and compares what it returns with
 ganlib's own implementation (:func:`ganlib.condition.concat_label`,
 :func:`ganlib.evaluation.metrics.class_agreement`), never with numbers written in the notebook.
+Their messages name the reader's function as the notebook names it (``concat_label_mine``, not
+``concat_label``; :func:`ganlib.exercises.function_name`).
 
 ================================== ==================================================================
 check_concat_label                 ``concat_label(a, y, num_classes) -> (N, D + C)``, [a, one-hot y]
@@ -16,7 +18,7 @@ import numpy as np
 
 from .. import condition
 from ..evaluation import metrics
-from . import WrongAnswer, call, compare, correct
+from . import WrongAnswer, call, compare, correct, function_name
 
 __all__ = ["check_class_agreement", "check_concat_label"]
 
@@ -25,6 +27,7 @@ def check_concat_label(concat_label, seed: int = 0) -> None:
     """Check ``concat_label(a, y, num_classes) -> (N, D + C)``: each row of ``a`` followed by the one-hot
     vector of its label."""
     __tracebackhide__ = True
+    name = function_name(concat_label, "concat_label")  # the reader's name for it, e.g. concat_label_mine
     rng = np.random.default_rng(seed)
     hint = (
         "one_hot = np.zeros((N, num_classes)); one_hot[np.arange(N), y] = 1; then put it to the right of a, "
@@ -36,14 +39,12 @@ def check_concat_label(concat_label, seed: int = 0) -> None:
         a = rng.standard_normal((n, dim))
         y = rng.integers(0, c, size=n)
         expected = condition.concat_label(a, y, c)
-        got = call(concat_label, {"a": a, "y": y, "num_classes": c}, name="concat_label")
+        got = call(concat_label, {"a": a, "y": y, "num_classes": c}, name=name)
         if np.shape(got) == expected.shape and not np.allclose(np.asarray(got, dtype=np.float64)[:, :dim], a):
-            raise WrongAnswer(
-                f"concat_label: the first {dim} columns must be a itself, the one-hot after them\nHint: {hint}"
-            )
+            raise WrongAnswer(f"{name}: the first {dim} columns must be a itself, the one-hot after them\nHint: {hint}")
         errors.append(
             compare(
-                "concat_label",
+                name,
                 "[a, e_y]",
                 got,
                 expected,
@@ -53,7 +54,7 @@ def check_concat_label(concat_label, seed: int = 0) -> None:
                 hint=hint,
             )
         )
-    correct("concat_label", {"[a, e_y]": max(errors)}, against=against, note=", two shapes")
+    correct(name, {"[a, e_y]": max(errors)}, against=against, note=", two shapes")
 
 
 class _Predicted:
@@ -70,6 +71,7 @@ def check_class_agreement(class_agreement, seed: int = 0) -> None:
     """Check ``class_agreement(predicted, asked) -> (10,)``: entry c is the fraction of the samples asked for as
     digit c that the classifier read as c."""
     __tracebackhide__ = True
+    name = function_name(class_agreement, "class_agreement")  # the reader's name for it, e.g. class_agreement_mine
     rng = np.random.default_rng(seed)
     n = 200
     asked = rng.integers(0, 10, size=n)
@@ -77,13 +79,13 @@ def check_class_agreement(class_agreement, seed: int = 0) -> None:
     predicted = np.where(rng.random(n) < 0.7, asked, rng.integers(0, 10, size=n))  # right 70% of the time
     predicted[asked == 3] = 5  # digit 3 never drawn right, and 5 read far more often than asked for
     expected = metrics.class_agreement(np.zeros((n, 1)), asked, classifier=_Predicted(predicted))
-    got = call(class_agreement, {"predicted": predicted, "asked": asked}, name="class_agreement")
+    got = call(class_agreement, {"predicted": predicted, "asked": asked}, name=name)
     hint = (
         "for each digit c, take the samples that were asked for as c (asked == c) and the fraction of them "
         "with predicted == c: np.mean(predicted[asked == c] == c). Returns 10 numbers."
     )
     error = compare(
-        "class_agreement",
+        name,
         "agreement",
         got,
         expected,
@@ -91,4 +93,4 @@ def check_class_agreement(class_agreement, seed: int = 0) -> None:
         shape_of="(10,)",
         hint=hint,
     )
-    correct("class_agreement", {"agreement": error}, against="ganlib.evaluation.metrics", note=f", {n} samples")
+    correct(name, {"agreement": error}, against="ganlib.evaluation.metrics", note=f", {n} samples")

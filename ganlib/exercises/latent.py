@@ -3,6 +3,8 @@ r"""Checks for notebook 06 (exploring the latent space): two pieces the reader w
 Each check calls the reader's function on random float64 inputs and compares what it returns
 with ganlib's own implementation (:func:`ganlib.explorer.latent.slerp`,
 :class:`ganlib.evaluation.metrics.NearestNeighbours`), never with numbers written in the notebook.
+Their messages name the reader's function as the notebook names it
+(``nearest_training_distance_mine``, not ``nearest_training_distance``; :func:`ganlib.exercises.function_name`).
 
 ================================== ==================================================================
 check_slerp                        ``slerp(a, b, t) -> (d,)``, spherical interpolation (White, 2016)
@@ -16,7 +18,7 @@ import numpy as np
 
 from ..evaluation import metrics
 from ..explorer import latent
-from . import WrongAnswer, call, compare, correct, outputs
+from . import WrongAnswer, call, compare, correct, function_name, outputs
 
 __all__ = ["check_nearest_training_distance", "check_slerp"]
 
@@ -25,6 +27,7 @@ def check_slerp(slerp, seed: int = 0) -> None:
     """Check ``slerp(a, b, t) -> (d,)``: the point at ``t`` on the great-circle path from ``a`` to ``b``,
     its norm moving linearly from ``|a|`` to ``|b|``."""
     __tracebackhide__ = True
+    name = function_name(slerp, "slerp")  # the reader's name for it, e.g. slerp_mine
     rng = np.random.default_rng(seed)
     d = 100
     a, b = rng.standard_normal(d), 1.3 * rng.standard_normal(d)  # two norms, so the norm must move linearly
@@ -36,10 +39,10 @@ def check_slerp(slerp, seed: int = 0) -> None:
     errors = []
     for t in (0.0, 0.25, 0.5, 0.9, 1.0):
         expected = latent.slerp(a, b, t)
-        got = call(slerp, {"a": a, "b": b, "t": t}, name="slerp")
+        got = call(slerp, {"a": a, "b": b, "t": t}, name=name)
         errors.append(
             compare(
-                "slerp",
+                name,
                 "z",
                 got,
                 expected,
@@ -49,13 +52,14 @@ def check_slerp(slerp, seed: int = 0) -> None:
                 hint=hint,
             )
         )
-    correct("slerp", {"z": max(errors)}, against="ganlib.explorer.latent.slerp", note=", five values of t")
+    correct(name, {"z": max(errors)}, against="ganlib.explorer.latent.slerp", note=", five values of t")
 
 
 def check_nearest_training_distance(nearest_training_distance, seed: int = 0) -> None:
     """Check ``nearest_training_distance(samples, train) -> (distances (N,), indices (N,))``: for each
     sample, the Euclidean distance to its nearest training image and that image's row."""
     __tracebackhide__ = True
+    name = function_name(nearest_training_distance, "nearest_training_distance")  # e.g. ..._mine
     rng = np.random.default_rng(seed)
     n, m, d = 9, 60, 784
     # float32 values, so that ganlib's float32 search sees exactly the same numbers
@@ -63,20 +67,18 @@ def check_nearest_training_distance(nearest_training_distance, seed: int = 0) ->
     samples = rng.uniform(-1, 1, (n, d)).astype(np.float32).astype(np.float64)
     samples[4] = train[17]  # an exact copy: distance 0
     expected_d, expected_i = metrics.NearestNeighbours(train).query(samples)
-    result = call(nearest_training_distance, {"samples": samples, "train": train}, name="nearest_training_distance")
-    got_d, got_i = outputs("nearest_training_distance", result, ("distances", "indices"))
+    result = call(nearest_training_distance, {"samples": samples, "train": train}, name=name)
+    got_d, got_i = outputs(name, result, ("distances", "indices"))
     hint = (
         "|x - y|^2 = |x|^2 - 2 x.y + |y|^2 for every pair at once: samples @ train.T is (N, M); take the square root "
         "of the smallest squared distance in each row (clip tiny negatives to 0) and its argmin. Both outputs are (N,)."
     )
     against = "ganlib.evaluation.metrics"
     if np.ndim(got_i) == 1 and len(got_i) == n and np.asarray(got_i)[4] != 17:
-        raise WrongAnswer(
-            f"nearest_training_distance: indices: sample 4 is a copy of training image 17, got {got_i[4]}\nHint: {hint}"
-        )
+        raise WrongAnswer(f"{name}: indices: sample 4 is a copy of training image 17, got {got_i[4]}\nHint: {hint}")
     errors = {
         "distances": compare(
-            "nearest_training_distance",
+            name,
             "distances",
             got_d,
             expected_d,
@@ -85,8 +87,6 @@ def check_nearest_training_distance(nearest_training_distance, seed: int = 0) ->
             shape_of="(N,)",
             hint=hint,
         ),
-        "indices": compare(
-            "nearest_training_distance", "indices", got_i, expected_i, against=against, shape_of="(N,)", hint=hint
-        ),
+        "indices": compare(name, "indices", got_i, expected_i, against=against, shape_of="(N,)", hint=hint),
     }
-    correct("nearest_training_distance", errors, against=against, note=f", {n} samples, {m} training images")
+    correct(name, errors, against=against, note=f", {n} samples, {m} training images")

@@ -61,6 +61,7 @@ CASES = {
             "the integer label, not one-hot": (concat_integer_label, "has shape (6, 6)"),
             "labels counted from 1": (concat_shifted_one_hot, "(N = 6, D = 5, C = 10) is wrong"),
         },
+        names_the_function=True,
     ),
     check_class_agreement: Case(
         agreement_solution,
@@ -69,5 +70,6 @@ CASES = {
             "over all samples": (agreement_over_all, "agreement is wrong"),
             "one overall number": (agreement_overall, "has shape ()"),
         },
+        names_the_function=True,
     ),
 }

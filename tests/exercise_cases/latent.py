@@ -75,6 +75,7 @@ CASES = {
             "the direction only": (slerp_unit, "(t = 0.0) is wrong"),
             "the norm of a all along": (slerp_fixed_norm, "(t = 0.25) is wrong"),
         },
+        names_the_function=True,
     ),
     check_nearest_training_distance: Case(
         nearest_solution,
@@ -85,5 +86,6 @@ CASES = {
             "the farthest, not the nearest": (nearest_farthest, "copy of training image 17"),
             "distances only": (lambda samples, train: nearest_solution(samples, train)[0], "must return 2"),
         },
+        names_the_function=True,
     ),
 }

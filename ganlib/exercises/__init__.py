@@ -40,6 +40,8 @@ networks      notebook 03: the generator's forward pass, a network's parameter
               count, the discriminator's loss and gradients
 training      notebook 04: one iteration of Algorithm 1, the discriminator's step
               and the generator's step through a frozen discriminator
+convolution   notebook 05: the convolution's backward pass through im2col and
+              col2im, batch normalisation's backward pass in training
 latent        notebook 06: spherical interpolation (slerp) of two latent
               codes, the nearest training image by one matrix product
 evaluation    notebook 07: the class histogram's KL to uniform, the Frechet

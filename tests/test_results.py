@@ -86,3 +86,17 @@ def test_load_minutes_reads_the_shipped_curves_and_names_the_command_when_missin
         assert points[0]["iterations_per_second_quiet"] > 0
     with pytest.raises(FileNotFoundError, match="benchmarks.experiments.search_default curves"):
         load_minutes(tmp_path)
+
+
+def test_load_minutes_comparison_reads_both_shipped_configurations(tmp_path):
+    from ganlib.evaluation.results import MINUTES_LABELS, load_minutes_comparison
+
+    curves = load_minutes_comparison()
+    assert set(curves) == {MINUTES_LABELS["default"], MINUTES_LABELS["dcgan"]}
+    for points in curves.values():
+        minutes = [p["minutes"] for p in points]
+        assert minutes == sorted(minutes) and minutes[0] == 0 and len(points) >= 3
+        assert all(p["fd"] > 0 and p["kl"] >= 0 and 0 <= p["min_class"] <= 1 for p in points)
+        assert points[-1]["fd"] < points[0]["fd"]  # training improves the samples
+    with pytest.raises(FileNotFoundError, match="benchmarks.experiments.minutes plot default dcgan"):
+        load_minutes_comparison(tmp_path)

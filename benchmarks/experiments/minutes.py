@@ -130,7 +130,10 @@ def plot(folders: list[Path], out: Path) -> None:
         info = json.loads((folder / "run.json").read_text())
         curves[folder.name] = {"run": info, "points": json.loads((folder / "eval.json").read_text())}
     out.with_suffix(".json").write_text(json.dumps(curves, indent=1) + "\n")
-    fig = viz.plot_metric_curves({name: c["points"] for name, c in curves.items()})
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")  # no Parzen panel: not measured here
+    viz.plot_metric_curves({name: c["points"] for name, c in curves.items()}, axes=axes)
     fig.savefig(out.with_suffix(".png"), dpi=90)
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')}")
 

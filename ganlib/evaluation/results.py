@@ -25,6 +25,7 @@ from ..data import paths
 
 __all__ = [
     "load_minutes",
+    "load_minutes_comparison",
     "COLUMNS",
     "REGENERATE",
     "available_runs",
@@ -116,6 +117,27 @@ def load_minutes(folder=None) -> dict:
             {**p, "minutes": p["minutes_quiet"], "iterations_per_second_quiet": speed} for p in curve["points"]
         ]
     return out
+
+
+#: The configurations of ``minutes_dcgan.json`` as the figure's legend names them.
+MINUTES_LABELS = {"default": "MLP (CONFIGS['default'])", "dcgan": "DCGAN (CONFIGS['dcgan'])"}
+
+
+def load_minutes_comparison(folder=None) -> dict:
+    """Each measure against training CPU-minutes at one thread, the shipped MLP and DCGAN configurations
+    (``minutes_dcgan.json``, written by ``python -m benchmarks.experiments.minutes plot default dcgan``).
+
+    Returns ``{legend label: list of points}``, each point a dict with ``minutes``, ``iteration``,
+    ``fd``, ``kl`` and ``min_class``: the input of :func:`ganlib.viz.plot_metric_curves`.
+    """
+    path = _folder(folder) / "minutes_dcgan.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{paths.display_path(path)} does not exist: write it with "
+            "`python -m benchmarks.experiments.minutes plot default dcgan` (benchmarks/README.md has the full recipe)"
+        )
+    curves = _read_json(path, "minutes_dcgan.json")
+    return {MINUTES_LABELS.get(name, name): curve["points"] for name, curve in curves.items()}
 
 
 def available_runs(folder=None) -> list[str]:

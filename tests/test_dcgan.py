@@ -158,3 +158,13 @@ def test_the_explorer_opens_a_dcgan_generator(X, tmp_path):
     explorer = LatentExplorer(path, classifier=None, train_images=X[:50].astype(np.uint8), direction_samples=64)
     assert explorer.error is None and explorer.directions.shape[1] == TINY.latent_dim
     assert explorer._x.shape == (784,) and np.all(np.isfinite(explorer._x))  # the image on display
+
+
+def test_the_shipped_dcgan_generator_was_trained_with_todays_configuration():
+    """data/artifacts/dcgan_generator.npz is what `python -m ganlib train --config dcgan` makes: a change to
+    CONFIGS["dcgan"] must re-ship it (data/README.md has the command)."""
+    from ganlib.data.paths import artifact
+
+    G, metadata = load_generator(artifact("dcgan_generator.npz"))
+    assert GANConfig.from_dict(metadata["config"]) == CONFIGS["dcgan"]
+    assert metadata["epoch"] == CONFIGS["dcgan"].epochs

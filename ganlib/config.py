@@ -342,6 +342,4 @@ CONFIGS["conditional"] = CONFIGS["default"].replace(num_classes=10, epochs=45)
 # time (10 minutes at one thread; Frechet distance on 5,000 samples, benchmarks/results/dcgan_screen.json):
 # lr_g 2e-4 108, lr_g 8e-4 59, 1.6e-3 58, 8e-4 with D's dropout 0.3 75, 8e-4 with twice the channels 95.
 # 30 epochs: the distance still falls at 30 (docs/results.md, "The DCGAN").
-CONFIGS["dcgan"] = GANConfig(
-    architecture="dcgan", lr_g=8e-4, d_dropout=0.0, real_label=0.9, ema_decay=0.999, epochs=30
-)
+CONFIGS["dcgan"] = GANConfig(architecture="dcgan", lr_g=8e-4, d_dropout=0.0, real_label=0.9, ema_decay=0.999, epochs=30)

@@ -273,7 +273,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class Dropout(Layer):
-    r"""Inverted dropout (Srivastava et al., 2014).
+    r"""Dropout (Srivastava et al., 2014), in its inverted form (the paper scales the weights at test time instead).
 
     In training, each unit is kept with probability ``1 - p`` and scaled by
     ``1 / (1 - p)`` so that the expected activation is unchanged; at evaluation

@@ -64,7 +64,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from ..gradcheck import rel_error
+from ..gradcheck import numerical_gradient, rel_error
 
 __all__ = [
     "ExerciseIncomplete",
@@ -75,6 +75,7 @@ __all__ = [
     "outputs",
     "compare",
     "correct",
+    "compare_gradients",
     "DEFAULT_TOL",
 ]
 
@@ -258,3 +259,32 @@ def correct(name: str, errors: Mapping[str, float], against: str = "finite diffe
     """Print the success line: ``name: correct (dx 3e-10, dW 2e-10 relative error vs finite differences)``."""
     listed = ", ".join(f"{output} {error:.0e}" for output, error in errors.items())
     print(f"{name}: correct ({listed} relative error vs {against}{note})")
+
+
+def compare_gradients(
+    name: str,
+    function: Callable,
+    arguments: Mapping[str, object],
+    loss: Callable[[], float],
+    wrt: Mapping[str, np.ndarray],
+    errors: dict,
+    *,
+    shape_of: Mapping[str, str],
+    hints: Mapping[str, str],
+    **options,
+) -> None:
+    """Check a backward pass: ``function(*arguments.values())`` must return one gradient per entry of
+    ``wrt`` (``{"dx": x, "dW": W, ...}``, in that order), each equal to the centred finite difference
+    of ``loss()`` with respect to that array.
+
+    A wrong output raises :class:`WrongAnswer` through :func:`compare` (``shape_of``, ``hints`` and
+    ``options`` such as ``batch`` or ``case`` are passed on); otherwise each output's relative
+    error goes into ``errors``, the largest one kept when a check calls this for several inputs.
+    """
+    __tracebackhide__ = True
+    expected = {key: numerical_gradient(loss, array) for key, array in wrt.items()}
+    result = call(function, arguments, name=name)
+    got = dict(zip(expected, outputs(name, result, tuple(expected))))
+    for key in expected:
+        error = compare(name, key, got[key], expected[key], shape_of=shape_of[key], hint=hints[key], **options)
+        errors[key] = max(errors.get(key, 0.0), error)

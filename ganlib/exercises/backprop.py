@@ -20,7 +20,7 @@ import numpy as np
 
 from ..gradcheck import numerical_gradient
 from ..losses import bce_with_logits
-from . import call, compare, correct, outputs
+from . import call, compare, compare_gradients, correct
 
 __all__ = [
     "check_dense_backward",
@@ -44,19 +44,23 @@ def check_dense_backward(dense_backward, seed: int = 0) -> None:
     def loss():
         return float(np.sum((x @ W + b) * dout))
 
-    expected = {"dx": numerical_gradient(loss, x), "dW": numerical_gradient(loss, W), "db": numerical_gradient(loss, b)}
-    result = call(dense_backward, {"dout": dout, "x": x, "W": W}, name="dense_backward")
-    got = dict(zip(expected, outputs("dense_backward", result, tuple(expected))))
     hints = {
         "dx": f"out[n, j] depends on x[n, i] through W[i, j] for every j; dx has x's shape (N, D_in) ({_SECTION_2}).",
         "dW": f"every example n contributes x[n, i] * dout[n, j] to dW[i, j]; dW has W's shape ({_SECTION_2}).",
         "db": f"b[j] is added to out[n, j] for every example n; db has b's shape (D_out,) ({_SECTION_2}).",
     }
-    shape_of = {"dx": "x", "dW": "W", "db": "b"}
-    errors = {
-        key: compare("dense_backward", key, got[key], expected[key], shape_of=shape_of[key], batch=n, hint=hints[key])
-        for key in expected
-    }
+    errors = {}
+    compare_gradients(
+        "dense_backward",
+        dense_backward,
+        {"dout": dout, "x": x, "W": W},
+        loss,
+        {"dx": x, "dW": W, "db": b},
+        errors,
+        shape_of={"dx": "x", "dW": "W", "db": "b"},
+        hints=hints,
+        batch=n,
+    )
     correct("dense_backward", errors)
 
 

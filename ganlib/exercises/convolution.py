@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..conv import conv_output_size, im2col
-from ..gradcheck import numerical_gradient
-from . import call, compare, correct, outputs
+from . import compare_gradients, correct
 
 __all__ = ["check_conv2d_backward", "check_batchnorm_backward"]
 
@@ -48,7 +47,7 @@ def check_conv2d_backward(conv2d_backward, seed: int = 0) -> None:
     ``out = im2col(x) @ W + b`` (notebook 05, section 3)."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
-    errors = {"dx": 0.0, "dW": 0.0, "db": 0.0}
+    errors = {}
     hints = {
         "dx": "dcols = dout (M, C_out) @ W (K, C_out).T, reshaped to im2col's (N, H_o, W_o, k, k, C_in) and added back "
         "into the windows with col2im(dcols, (H, W), stride, padding): overlapping windows sum.",
@@ -56,7 +55,6 @@ def check_conv2d_backward(conv2d_backward, seed: int = 0) -> None:
         "to W's (k, k, C_in, C_out): Dense's x.T @ dout on the rows of cols.",
         "db": "b[o] is added at every position of every image: sum dout over N, H_o and W_o.",
     }
-    shape_of = {"dx": "x", "dW": "W", "db": "b"}
     for n, h, w, c_in, c_out, k, stride, padding in _CONV_CASES:
         x = rng.standard_normal((n, h, w, c_in))
         W, b = rng.standard_normal((k, k, c_in, c_out)), rng.standard_normal(c_out)
@@ -65,20 +63,17 @@ def check_conv2d_backward(conv2d_backward, seed: int = 0) -> None:
         def loss(x=x, W=W, b=b, stride=stride, padding=padding, dout=dout):
             return float(np.sum(_conv_forward(x, W, b, stride, padding) * dout))
 
-        expected = {
-            "dx": numerical_gradient(loss, x),
-            "dW": numerical_gradient(loss, W),
-            "db": numerical_gradient(loss, b),
-        }
-        arguments = {"dout": dout, "x": x, "W": W, "stride": stride, "padding": padding}
-        result = call(conv2d_backward, arguments, name="conv2d_backward")
-        got = dict(zip(expected, outputs("conv2d_backward", result, tuple(expected))))
-        case = f"k={k}, stride {stride}, padding {padding}, x {x.shape}"
-        for key in expected:
-            error = compare(
-                "conv2d_backward", key, got[key], expected[key], shape_of=shape_of[key], case=case, hint=hints[key]
-            )
-            errors[key] = max(errors[key], error)
+        compare_gradients(
+            "conv2d_backward",
+            conv2d_backward,
+            {"dout": dout, "x": x, "W": W, "stride": stride, "padding": padding},
+            loss,
+            {"dx": x, "dW": W, "db": b},
+            errors,
+            shape_of={"dx": "x", "dW": "W", "db": "b"},
+            hints=hints,
+            case=f"k={k}, stride {stride}, padding {padding}, x {x.shape}",
+        )
     correct("conv2d_backward", errors, note=f", {len(_CONV_CASES)} strides and paddings")
 
 
@@ -96,7 +91,7 @@ def check_batchnorm_backward(batchnorm_backward, seed: int = 0) -> None:
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     eps = 1e-5
-    errors = {"dx": 0.0, "dgamma": 0.0, "dbeta": 0.0}
+    errors = {}
     hints = {
         "dx": "in training the mean and the variance depend on every x of the batch: "
         "dx = gamma * inv_std / m * (m * dout - sum(dout) - x_hat * sum(dout * x_hat)), sums over every axis but "
@@ -105,7 +100,6 @@ def check_batchnorm_backward(batchnorm_backward, seed: int = 0) -> None:
         "dgamma": "out = gamma * x_hat + beta: dgamma = sum of dout * x_hat over every axis but the last.",
         "dbeta": "dbeta = sum of dout over every axis but the last (for images: N, H and W, one number per channel).",
     }
-    shape_of = {"dx": "x_hat", "dgamma": "gamma", "dbeta": "gamma"}
     for shape in ((6, 4), (3, 4, 5, 2)):
         features = shape[-1]
         x = rng.standard_normal(shape) * 2.0 + 0.5
@@ -116,18 +110,15 @@ def check_batchnorm_backward(batchnorm_backward, seed: int = 0) -> None:
         def loss(x=x, gamma=gamma, beta=beta, dout=dout):
             return float(np.sum(_batchnorm_forward(x, gamma, beta, eps)[0] * dout))
 
-        expected = {
-            "dx": numerical_gradient(loss, x),
-            "dgamma": numerical_gradient(loss, gamma),
-            "dbeta": numerical_gradient(loss, beta),
-        }
-        arguments = {"dout": dout, "x_hat": x_hat, "gamma": gamma, "inv_std": inv_std}
-        result = call(batchnorm_backward, arguments, name="batchnorm_backward")
-        got = dict(zip(expected, outputs("batchnorm_backward", result, tuple(expected))))
-        case = f"x {shape}"
-        for key in expected:
-            error = compare(
-                "batchnorm_backward", key, got[key], expected[key], shape_of=shape_of[key], case=case, hint=hints[key]
-            )
-            errors[key] = max(errors[key], error)
+        compare_gradients(
+            "batchnorm_backward",
+            batchnorm_backward,
+            {"dout": dout, "x_hat": x_hat, "gamma": gamma, "inv_std": inv_std},
+            loss,
+            {"dx": x, "dgamma": gamma, "dbeta": beta},
+            errors,
+            shape_of={"dx": "x_hat", "dgamma": "gamma", "dbeta": "gamma"},
+            hints=hints,
+            case=f"x {shape}",
+        )
     correct("batchnorm_backward", errors, note=", rows and images")

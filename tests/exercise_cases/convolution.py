@@ -19,7 +19,7 @@ def conv_solution(dout, x, W, stride, padding):
 
 def conv_no_overlap_sum(dout, x, W, stride, padding):
     # dx from the last window that touched a pixel, not the sum of all of them
-    dx, dW, db = conv_solution(dout, x, W, stride, padding)
+    _, dW, db = conv_solution(dout, x, W, stride, padding)
     n, h, w, _ = x.shape
     k, c_out = W.shape[0], W.shape[3]
     dcols = (dout.reshape(-1, c_out) @ W.reshape(-1, c_out).T).reshape(*dout.shape[:3], k, k, x.shape[3])
@@ -37,13 +37,12 @@ def conv_stride_ignored(dout, x, W, stride, padding):
 
 
 def conv_db_mean(dout, x, W, stride, padding):
-    dx, dW, db = conv_solution(dout, x, W, stride, padding)
+    dx, dW, _ = conv_solution(dout, x, W, stride, padding)
     return dx, dW, dout.reshape(-1, W.shape[3]).mean(axis=0)
 
 
 def conv_dx_padded(dout, x, W, stride, padding):
     # dx of the padded input, padding never cropped
-    n, h, w, _ = x.shape
     return conv_solution(dout, np.pad(x, ((0, 0), (padding,) * 2, (padding,) * 2, (0, 0))), W, stride, 0)
 
 

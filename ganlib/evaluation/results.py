@@ -136,7 +136,7 @@ def load_minutes_comparison(folder=None) -> dict:
             f"{paths.display_path(path)} does not exist: write it with "
             "`python -m benchmarks.experiments.minutes plot default dcgan` (benchmarks/README.md has the full recipe)"
         )
-    curves = _read_json(path, "minutes_dcgan.json")
+    curves = json.loads(path.read_text())
     return {MINUTES_LABELS.get(name, name): curve["points"] for name, curve in curves.items()}
 
 

@@ -5,7 +5,9 @@ maps an example to one logit (N, 1). Both are :class:`~ganlib.network.Sequential
 layers in :mod:`ganlib.layers`, built from a :class:`~ganlib.config.GANConfig`: Dense + LeakyReLU
 blocks of the widths ``g_hidden`` / ``d_hidden`` (with dropout in D if asked), or, with
 ``architecture="dcgan"``, the convolutional networks of :func:`build_dcgan_generator` and
-:func:`build_dcgan_discriminator` (images enter and leave as rows of 784, like the MLP's). A conditional network
+:func:`build_dcgan_discriminator` (images enter and leave as rows of 784, like the MLP's);
+``d_architecture`` gives D an architecture of its own (``CONFIGS["dcgan"]``: a convolutional G
+against the MLP's D). A conditional network
 (``num_classes > 0``) takes the one-hot label beside its input (:mod:`ganlib.condition`).
 :func:`sample_prior` is the one place ganlib draws z.
 """
@@ -71,8 +73,9 @@ def build_generator(config: GANConfig, rng) -> Sequential:
 
 def build_discriminator(config: GANConfig, rng) -> Sequential:
     """x (N, data_dim) -> logit (N, 1); D(x) = sigmoid(logit), folded into the loss for stability.
+    Convolutional when ``config.discriminator_architecture()`` is ``"dcgan"``, else Dense blocks of ``d_hidden``.
     A conditional discriminator takes [x, one-hot label], (N, data_dim + num_classes)."""
-    if config.architecture == "dcgan":
+    if config.discriminator_architecture() == "dcgan":
         return build_dcgan_discriminator(config, rng)
     layers, width = _label_input(config, config.data_dim, rng)
     widths = [width, *config.d_hidden]

@@ -114,8 +114,10 @@ def test_batchnorm_equals_torch_in_training_and_evaluation(shape):
 
 
 def test_dcgan_networks_equal_their_torch_twins():
-    """The whole G and D of the DCGAN configuration (narrower), forward and input gradient."""
-    config = CONFIGS["dcgan"].replace(g_channels=(6, 4), d_channels=(4, 6), latent_dim=5)
+    """The whole G and the convolutional D of the DCGAN configuration (narrower), forward and input gradient."""
+    config = CONFIGS["dcgan"].replace(
+        g_channels=(6, 4), d_channels=(4, 6), latent_dim=5, d_architecture="dcgan", d_dropout=0.0
+    )
     G, D = (
         build_generator(config, np.random.default_rng(0)).copy(F64),
         build_discriminator(config, np.random.default_rng(1)).copy(F64),

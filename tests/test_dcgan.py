@@ -12,8 +12,12 @@ from ganlib.io.generator import load_generator, save_generator
 from ganlib.models import build_discriminator, build_generator
 from ganlib.normalization import BatchNorm
 
-# Narrow channels and small batches: the same layers as CONFIGS["dcgan"], in milliseconds.
-TINY = CONFIGS["dcgan"].replace(g_channels=(8, 4), d_channels=(4, 8), latent_dim=6, batch_size=8, epochs=1)
+# Narrow channels and small batches: the same layers as CONFIGS["dcgan"], in milliseconds; the
+# shipped configuration's D is an MLP (d_architecture="mlp"), TINY_CONV_D has the convolutional one.
+TINY = CONFIGS["dcgan"].replace(
+    g_channels=(8, 4), d_channels=(4, 8), d_hidden=(16, 8), latent_dim=6, batch_size=8, epochs=1
+)
+TINY_CONV_D = TINY.replace(d_architecture="dcgan")
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +25,51 @@ def X():
     return np.random.default_rng(0).uniform(-1, 1, size=(64, 784)).astype(np.float32)
 
 
-def test_networks_map_z_to_images_and_images_to_one_logit():
+@pytest.mark.parametrize("config", [TINY, TINY_CONV_D], ids=["mlp_d", "conv_d"])
+def test_networks_map_z_to_images_and_images_to_one_logit(config):
     rng = np.random.default_rng(0)
-    G, D = build_generator(TINY, rng), build_discriminator(TINY, rng)
-    x = G.forward(np.zeros((5, TINY.latent_dim), np.float32))
+    G, D = build_generator(config, rng), build_discriminator(config, rng)
+    x = G.forward(np.zeros((5, config.latent_dim), np.float32))
     assert x.shape == (5, 784) and x.dtype == np.float32 and np.all(np.abs(x) <= 1)
     assert D.forward(x).shape == (5, 1)
 
 
+def test_d_architecture_chooses_the_discriminator_alone():
+    """ "same" follows ``architecture``; "mlp" or "dcgan" picks D's layers and leaves G's alone."""
+    from ganlib.conv import Conv2d
+    from ganlib.layers import Dense
+
+    rng = np.random.default_rng(0)
+    kinds = {
+        name: {type(layer) for layer in build_discriminator(config, rng).layers}
+        for name, config in {"mlp_d": TINY, "conv_d": TINY_CONV_D, "same": TINY.replace(d_architecture="same")}.items()
+    }
+    assert Conv2d not in kinds["mlp_d"] and Dense in kinds["mlp_d"]
+    assert Conv2d in kinds["conv_d"] and kinds["same"] == kinds["conv_d"]
+    G_mlp_d, G_conv_d = (
+        build_generator(TINY, np.random.default_rng(1)),
+        build_generator(TINY_CONV_D, np.random.default_rng(1)),
+    )
+    assert [type(a) for a in G_mlp_d.layers] == [type(b) for b in G_conv_d.layers]
+    np.testing.assert_array_equal(G_mlp_d.flat_params, G_conv_d.flat_params)
+    mlp_with_conv_d = CONFIGS["default"].replace(d_architecture="dcgan", d_channels=(4, 8))
+    assert Conv2d in {type(layer) for layer in build_discriminator(mlp_with_conv_d, rng).layers}
+    with pytest.raises(ValueError, match="d_architecture must be one of"):
+        TINY.replace(d_architecture="cnn")
+    with pytest.raises(ValueError, match="d_architecture='dcgan'.*data_dim must be 784"):
+        GANConfig(data_dim=1, g_output="linear", d_architecture="dcgan")
+
+
 @pytest.mark.parametrize(
-    "config", [TINY, CONFIGS["dcgan"], TINY.replace(d_dropout=0.3)], ids=["tiny", "dcgan", "dropout"]
+    "config",
+    [
+        TINY,
+        TINY_CONV_D,
+        CONFIGS["dcgan"],
+        CONFIGS["dcgan"].replace(d_architecture="dcgan"),
+        TINY_CONV_D.replace(d_dropout=0.3),
+    ],
+    ids=["tiny", "tiny_conv_d", "dcgan", "dcgan_conv_d", "conv_d_dropout"],
 )
 def test_counts_computed_without_building_equal_the_built_networks(config):
     G, D = build_generator(config, np.random.default_rng(0)), build_discriminator(config, np.random.default_rng(0))
@@ -50,7 +89,7 @@ def test_counts_computed_without_building_equal_the_built_networks(config):
 )
 def test_what_a_dcgan_cannot_build_is_refused_with_its_reason(changes, message):
     with pytest.raises(ValueError, match=message):
-        TINY.replace(**changes)
+        TINY_CONV_D.replace(**changes)
 
 
 def test_the_mlp_default_is_untouched_by_the_new_fields():

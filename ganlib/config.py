@@ -143,8 +143,8 @@ class GANConfig:
     latent_dist: str = "gaussian"  # "gaussian" N(0, I) or "uniform" U(-1, 1)^d (the original post)
     g_hidden: tuple = (256, 512)  # generator widths between z and the 784 tanh outputs
     d_hidden: tuple = (512, 256)  # discriminator widths between the image and its single logit
-    architecture: str = "mlp"  # "dcgan": convolutional networks (models.build_dcgan_*); then g_hidden is unused
-    d_architecture: str = "same"  # D's own, when it differs: "mlp" (d_hidden) or "dcgan" (d_channels)
+    architecture: str = "mlp"  # "dcgan": convolutional networks (models.build_dcgan_*), not g_hidden / d_hidden
+    d_architecture: str = "same"  # D's own if it differs: "mlp" (then d_hidden is used) or "dcgan" (d_channels)
     g_channels: tuple = (64, 32)  # dcgan: G's 7x7 and 14x14 maps (Radford et al. halve channels as size doubles)
     d_channels: tuple = (32, 64)  # dcgan: D's 14x14 and 7x7 feature maps
     leaky_slope: float = 0.2  # LeakyReLU slope in both networks (Radford et al., 2016)
@@ -217,7 +217,7 @@ class GANConfig:
         if self.architecture == "dcgan" and self.g_output != "tanh":
             problems.append(f"g_output must be 'tanh', got {self.g_output!r}")
         if self.num_classes:
-            problems.append("num_classes must be 0 (no conditional DCGAN yet: use architecture='mlp')")
+            problems.append("num_classes must be 0 (no conditional DCGAN yet: use MLP networks for both)")
         if len(self.g_channels) != 2 or len(self.d_channels) != 2:
             problems.append(
                 f"g_channels and d_channels take two widths each, got {self.g_channels} and {self.d_channels}"
